@@ -1,0 +1,114 @@
+/* csv2tensor - Kaggle-layout image CSV (plain or gzip) to a tensor stream. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "csv_images.h"
+#include "tensor_stream.h"
+
+static const char usage[] =
+    "Usage: csv2tensor [OPTION]... [FILE]\n"
+    "Convert an image CSV (label,pixel1,...,pixelN; plain or gzip) to a tensor stream on stdout.\n"
+    "With no FILE, or FILE '-', read stdin. A header row and a UTF-8 BOM are detected.\n"
+    "Record ids are 0-based data-row numbers (the header row is not counted).\n"
+    "\n"
+    "  -s, --shape HxWxC   image shape [28x28x1]\n"
+    "  -k, --classes N     labels must be 0..N-1 [10]\n"
+    "  -l, --labels        the first column is a label (default: detect from the field count)\n"
+    "  -L, --no-labels     there is no label column\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
+
+typedef struct options {
+    uint32_t h, w, c, nclass;
+    int labels;
+    const char *path;
+} options;
+
+static void parse_shape(const char *s, options *o)
+{
+    unsigned h, w, c;
+    char tail;
+    int n = sscanf(s, "%ux%ux%u%c", &h, &w, &c, &tail);
+    if (n == 2 + 0 && sscanf(s, "%ux%u%c", &h, &w, &tail) == 2)
+        c = 1, n = 3;
+    if (n != 3 || !h || !w || !c || h > 65536 || w > 65536 || c > 4096 || (uint64_t)h * w * c > TS_MAX_ELEMS)
+        cli_usage_error("--shape: expected HxWxC with positive sizes, got '%s'", s);
+    o->h = h, o->w = w, o->c = c;
+}
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {28, 28, 1, FM_NCLASS, CSV_LABELS_AUTO, NULL};
+    static const struct option longs[] = {
+        {"shape", required_argument, 0, 's'}, {"classes", required_argument, 0, 'k'},
+        {"labels", no_argument, 0, 'l'},      {"no-labels", no_argument, 0, 'L'},
+        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "s:k:lLhV", longs, NULL)) != -1) {
+        switch (ch) {
+        case 's': parse_shape(optarg, &o); break;
+        case 'k': o.nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535); break;
+        case 'l': o.labels = CSV_LABELS_YES; break;
+        case 'L': o.labels = CSV_LABELS_NO; break;
+        case 'h': cli_help(usage);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error("too many arguments (one input file at most)");
+    o.path = optind < argc ? argv[optind] : NULL;
+    return o;
+}
+
+typedef struct sink {
+    ts_writer *w;
+    ts_header h;
+} sink;
+
+static int emit(void *ctx, uint32_t id, int32_t label, const unsigned char *pixels, err *e)
+{
+    sink *s = ctx;
+    if (!s->w) {
+        /* Created on the first row: only then do we know whether labels exist. */
+        s->w = ts_create(stdout, "<stdout>", &s->h, e);
+        if (!s->w)
+            return -1;
+    }
+    return ts_write(s->w, id, label, pixels, e);
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    options o = parse_command_line(argc, argv);
+    const char *name = cli_name(o.path);
+    gzFile in = o.path && strcmp(o.path, "-") != 0 ? gzopen(o.path, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
+    if (!in)
+        cli_die("%s: cannot open", name);
+    gzbuffer(in, 1 << 17);
+    sink s = {NULL, ts_image_header(o.h, o.w, o.c, o.nclass)};
+    csv_images_opts co = {o.h * o.w * o.c, o.nclass, o.labels};
+    err e;
+    int rc = csv_images_read(in, name, &co, emit, &s, NULL, &e);
+    gzclose(in);
+    if (rc < 0) {
+        ts_fail(s.w);
+        cli_die_err(&e);
+    }
+    if (!s.w && !(s.w = ts_create(stdout, "<stdout>", &s.h, &e))) /* header only: an empty stream */
+        cli_die_err(&e);
+    if (ts_finish(s.w, &e) < 0)
+        cli_die_err(&e);
+    return 0;
+}

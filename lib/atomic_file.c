@@ -1,0 +1,124 @@
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Pending temporary files, removed if the process dies before commit. */
+#define AF_MAX_PENDING 16
+static char pending[AF_MAX_PENDING][4200];
+static int handlers_installed;
+
+static void remove_pending(void)
+{
+    for (int i = 0; i < AF_MAX_PENDING; i++)
+        if (pending[i][0])
+            unlink(pending[i]);
+}
+
+static void on_signal(int sig)
+{
+    remove_pending(); /* unlink is async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void track(const char *tmp)
+{
+    if (!handlers_installed) {
+        handlers_installed = 1;
+        atexit(remove_pending);
+        int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+            struct sigaction sa, old;
+            if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_DFL)
+                continue; /* the program has its own handler (train) */
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_signal;
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
+    for (int i = 0; i < AF_MAX_PENDING; i++)
+        if (!pending[i][0]) {
+            snprintf(pending[i], sizeof pending[i], "%s", tmp);
+            return;
+        }
+}
+
+static void untrack(const char *tmp)
+{
+    for (int i = 0; i < AF_MAX_PENDING; i++)
+        if (strcmp(pending[i], tmp) == 0)
+            pending[i][0] = '\0';
+}
+
+int af_open(atomic_file *af, const char *path, err *e)
+{
+    memset(af, 0, sizeof *af);
+    if (strlen(path) >= sizeof af->path)
+        return err_set(e, "%s: path too long", path);
+    snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0)
+        return err_set(e, "%s: cannot create: %s", path, strerror(errno));
+    mode_t um = umask(0); /* mkstemp makes 0600; outputs are ordinary files */
+    umask(um);
+    fchmod(fd, 0666 & ~um);
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        close(fd);
+        unlink(af->tmp);
+        return err_set(e, "%s: %s", path, strerror(errno));
+    }
+    track(af->tmp);
+    return 0;
+}
+
+int af_commit(atomic_file *af, err *e)
+{
+    errno = 0;
+    int bad = fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0;
+    int saved = errno;
+    if (fclose(af->f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    af->f = NULL;
+    if (bad) {
+        unlink(af->tmp);
+        untrack(af->tmp);
+        return err_set(e, "%s: write error: %s", af->path, saved ? strerror(saved) : "I/O error");
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        saved = errno;
+        unlink(af->tmp);
+        untrack(af->tmp);
+        return err_set(e, "%s: cannot rename into place: %s", af->path, strerror(saved));
+    }
+    untrack(af->tmp);
+    return 0;
+}
+
+void af_discard(atomic_file *af)
+{
+    if (af->f) {
+        fclose(af->f);
+        af->f = NULL;
+    }
+    if (af->tmp[0]) {
+        unlink(af->tmp);
+        untrack(af->tmp);
+    }
+}
+
+int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

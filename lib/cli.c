@@ -1,0 +1,108 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cli_prog = "fmnist";
+
+/* Runs at exit: a write error that stdio buffered (a full disk, a closed
+ * pipe when SIGPIPE is ignored) must not pass silently. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        int saved = errno;
+        fprintf(stderr, "%s: write error on <stdout>: %s\n", cli_prog,
+                saved ? strerror(saved) : "I/O error");
+        _exit(EXIT_DATA);
+    }
+}
+
+void cli_init(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    cli_prog = slash ? slash + 1 : (argv0 ? argv0 : "fmnist");
+    /* Installed names carry an "fm-" prefix; messages use the short name. */
+    if (strncmp(cli_prog, "fm-", 3) == 0)
+        cli_prog += 3;
+    signal(SIGPIPE, SIG_DFL);
+    atexit(check_stdout);
+}
+
+static void vsay(const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", cli_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    exit(EXIT_DATA);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+    exit(EXIT_USAGE);
+}
+
+void cli_die_err(const err *e)
+{
+    cli_die("%s", e->msg);
+}
+
+void cli_help(const char *text)
+{
+    fputs(text, stdout);
+    exit(0);
+}
+
+void cli_version(void)
+{
+    printf("%s (fashion-mnist filters) %s\n", cli_prog, FM_VERSION);
+    exit(0);
+}
+
+long cli_long(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0')
+        cli_usage_error("%s: not an integer: '%s'", opt, s);
+    if (v < lo || v > hi)
+        cli_usage_error("%s: %ld is out of range (%ld..%ld)", opt, v, lo, hi);
+    return v;
+}
+
+double cli_double(const char *opt, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v))
+        cli_usage_error("%s: not a number: '%s'", opt, s);
+    if (v < lo || v > hi)
+        cli_usage_error("%s: %g is out of range (%g..%g)", opt, v, lo, hi);
+    return v;
+}
+
+const char *cli_name(const char *path)
+{
+    return (!path || strcmp(path, "-") == 0) ? "<stdin>" : path;
+}

@@ -1,0 +1,313 @@
+/* csv_images.c - libcsv in strict mode, fed one physical line at a time so
+ * that every error can name its line. libcsv cannot stop from a callback:
+ * callbacks record the first error in the context, and the feeding loop
+ * checks it after each csv_parse(). */
+#include "csv_images.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parse_ctx {
+    const char *name;
+    const csv_images_opts *o;
+    csv_image_fn fn;
+    void *user;
+    err *e;
+    int failed;
+    uint64_t line;      /* physical line being fed, 1-based */
+    uint64_t row;       /* rows seen (header included) */
+    uint32_t field;     /* fields in the current row so far */
+    uint32_t id;        /* next record id */
+    int labelled;       /* -1 until known */
+    int header_checked; /* first row inspected */
+    int header_row;     /* current row is the header */
+    int32_t label;
+    unsigned char *pixels;
+    char first[64];     /* first field of the first row, for header detection */
+    int first_numeric;
+} parse_ctx;
+
+/* Strict unsigned decimal: digits only, no sign, no point. -1 if not. */
+static long parse_uint(const char *s, size_t len)
+{
+    if (len == 0 || len > 9)
+        return -1;
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Show a field in a message: it may hold NULs or control bytes. */
+static const char *shown(const char *field, size_t len, char *buf)
+{
+    size_t n = len < 32 ? len : 32;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (field[i] >= 32 && field[i] < 127) ? field[i] : '?';
+    strcpy(buf + n, len > 32 ? "..." : "");
+    return buf;
+}
+
+static void fail(parse_ctx *c, const char *what)
+{
+    if (c->failed)
+        return;
+    c->failed = 1;
+    err_set(c->e, "%s: line %llu, field %u: %s", c->name, (unsigned long long)c->line, c->field, what);
+}
+
+static void fail_label(parse_ctx *c, long v)
+{
+    char what[80];
+    snprintf(what, sizeof what, "label %ld out of range (0..%u)", v, c->o->nclass - 1);
+    fail(c, what);
+}
+
+static void fail_value(parse_ctx *c, const char *s, size_t len, long v)
+{
+    char what[120], b[40];
+    if (v < 0)
+        snprintf(what, sizeof what, "'%s' is not an integer", shown(s, len, b));
+    else
+        snprintf(what, sizeof what, "value %ld out of range (0..255)", v);
+    fail(c, what);
+}
+
+static void on_field(void *data, size_t len, void *vctx)
+{
+    parse_ctx *c = vctx;
+    if (c->failed)
+        return;
+    const char *s = data ? data : "";
+    if (!c->header_checked && c->field == 0) {
+        /* First field of the first row decides whether it is a header. */
+        c->header_checked = 1;
+        c->header_row = parse_uint(s, len) < 0;
+        size_t n = len < sizeof c->first - 1 ? len : sizeof c->first - 1;
+        memcpy(c->first, s, n);
+        c->first[n] = '\0';
+    }
+    if (c->header_row) {
+        c->field++;
+        return;
+    }
+    uint32_t f = c->field++;
+    int labelled = c->labelled;
+    if (labelled < 0) /* not known yet: decided at the end of the first data row */
+        labelled = c->o->labels == CSV_LABELS_AUTO ? -1 : c->o->labels;
+    long v = parse_uint(s, len);
+    if (labelled == 1 && f == 0) {
+        char what[120], b[40];
+        if (v < 0) {
+            snprintf(what, sizeof what, "label '%s' is not a non-negative integer", shown(s, len, b));
+            fail(c, what);
+        } else if (v >= (long)c->o->nclass)
+            fail_label(c, v);
+        c->label = (int32_t)v;
+        return;
+    }
+    /* pixel index: with the label column unknown, store shifted by one and fix up at row end */
+    uint32_t px = labelled == 1 ? f - 1 : f;
+    if (v < 0 || v > 255) {
+        if (labelled < 0 && f == 0 && v >= 0) {
+            /* could still be a label column; decided at row end */
+        } else {
+            fail_value(c, s, len, v);
+            return;
+        }
+    }
+    if (px < c->o->elems + 1)
+        c->pixels[px] = (unsigned char)(v > 255 ? 0 : v);
+    if (labelled < 0 && f == 0)
+        c->label = (int32_t)v;
+}
+
+static void on_row(int term, void *vctx)
+{
+    parse_ctx *c = vctx;
+    (void)term;
+    if (c->failed)
+        return;
+    uint32_t nf = c->field;
+    c->field = 0;
+    c->row++;
+    if (c->header_row) {
+        c->header_row = 0;
+        if (c->o->labels == CSV_LABELS_AUTO) {
+            if (nf == c->o->elems + 1)
+                c->labelled = 1;
+            else if (nf == c->o->elems)
+                c->labelled = 0;
+        }
+        if (nf != c->o->elems + 1 && nf != c->o->elems) {
+            c->failed = 1;
+            err_set(c->e, "%s: line %llu: header has %u fields, expected %u (label + pixels) or %u",
+                    c->name, (unsigned long long)c->line, nf, c->o->elems + 1, c->o->elems);
+        }
+        return;
+    }
+    if (c->labelled < 0) {
+        int want = c->o->labels;
+        if (want == CSV_LABELS_AUTO)
+            want = nf == c->o->elems + 1 ? 1 : nf == c->o->elems ? 0 : -1;
+        if (want < 0) {
+            c->failed = 1;
+            err_set(c->e, "%s: line %llu: %u fields, expected %u (label + %u pixels) or %u (pixels only)",
+                    c->name, (unsigned long long)c->line, nf, c->o->elems + 1, c->o->elems, c->o->elems);
+            return;
+        }
+        c->labelled = want;
+        if (want == 1) {
+            /* the row was stored assuming no label column: shift, and check the label now */
+            long lab = c->label;
+            if (lab >= (long)c->o->nclass) {
+                c->field = 1;
+                fail_label(c, lab);
+                return;
+            }
+            memmove(c->pixels, c->pixels + 1, c->o->elems);
+        } else if (c->label > 255) {
+            c->field = 1;
+            fail_value(c, "", 0, c->label);
+            return;
+        }
+    }
+    uint32_t want = c->o->elems + (c->labelled ? 1 : 0);
+    if (nf != want) {
+        c->failed = 1;
+        err_set(c->e, "%s: line %llu: %u fields, expected %u", c->name, (unsigned long long)c->line, nf, want);
+        return;
+    }
+    if (c->fn(c->user, c->id, c->labelled ? c->label : -1, c->pixels, c->e) != 0) {
+        c->failed = 1;
+        return;
+    }
+    c->id++;
+}
+
+typedef struct feeder {
+    struct csv_parser p;
+    parse_ctx c;
+    int at_start;
+} feeder;
+
+static int feed_init(feeder *fd, const char *name, const csv_images_opts *o, csv_image_fn fn, void *ctx, err *e)
+{
+    memset(fd, 0, sizeof *fd);
+    if (o->elems == 0 || o->nclass == 0)
+        return err_set(e, "%s: bad options (no pixels or no classes)", name);
+    if (csv_init(&fd->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return err_set(e, "%s: out of memory", name);
+    fd->c.name = name;
+    fd->c.o = o;
+    fd->c.fn = fn;
+    fd->c.user = ctx;
+    fd->c.e = e;
+    fd->c.line = 1;
+    fd->c.labelled = -1;
+    fd->c.pixels = calloc((size_t)o->elems + 1, 1);
+    fd->at_start = 1;
+    if (!fd->c.pixels) {
+        csv_free(&fd->p);
+        return err_set(e, "%s: out of memory", name);
+    }
+    return 0;
+}
+
+static int parse_error(feeder *fd)
+{
+    parse_ctx *c = &fd->c;
+    if (c->failed)
+        return -1;
+    c->failed = 1;
+    return err_set(c->e, "%s: line %llu: %s", c->name, (unsigned long long)c->line,
+                   csv_error(&fd->p) == CSV_EPARSE ? "malformed CSV (stray or unterminated quote)"
+                                                  : csv_strerror(csv_error(&fd->p)));
+}
+
+/* Feed a chunk, one physical line at a time. */
+static int feed(feeder *fd, const char *buf, size_t len)
+{
+    if (fd->at_start && len > 0) {
+        fd->at_start = 0;
+        if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            buf += 3;
+            len -= 3;
+        }
+    }
+    while (len > 0) {
+        const char *nl = memchr(buf, '\n', len);
+        size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+        if (csv_parse(&fd->p, buf, n, on_field, on_row, &fd->c) != n || fd->c.failed)
+            return parse_error(fd);
+        if (nl)
+            fd->c.line++;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int feed_finish(feeder *fd, int *labelled)
+{
+    int rc = 0;
+    if (fd->c.line > 1 && fd->c.field == 0)
+        fd->c.line--; /* point errors at the last line, not past it */
+    if (csv_fini(&fd->p, on_field, on_row, &fd->c) != 0 || fd->c.failed)
+        rc = parse_error(fd);
+    else if (fd->c.row == 0)
+        rc = err_set(fd->c.e, "%s: empty input (no CSV rows)", fd->c.name);
+    if (labelled)
+        *labelled = fd->c.labelled;
+    csv_free(&fd->p);
+    free(fd->c.pixels);
+    return rc;
+}
+
+int csv_images_read(gzFile in, const char *name, const csv_images_opts *o, csv_image_fn fn, void *ctx,
+                    int *labelled, err *e)
+{
+    feeder fd;
+    if (feed_init(&fd, name, o, fn, ctx, e) < 0)
+        return -1;
+    static char buf[1 << 16];
+    for (;;) {
+        int n = gzread(in, buf, sizeof buf);
+        if (n < 0) {
+            int zerr;
+            const char *msg = gzerror(in, &zerr);
+            err_set(e, "%s: line %llu: read error: %s", name, (unsigned long long)fd.c.line,
+                    zerr == Z_ERRNO ? strerror(errno) : msg);
+            csv_free(&fd.p);
+            free(fd.c.pixels);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (feed(&fd, buf, (size_t)n) < 0) {
+            csv_free(&fd.p);
+            free(fd.c.pixels);
+            return -1;
+        }
+    }
+    return feed_finish(&fd, labelled);
+}
+
+int csv_images_read_mem(const void *buf, size_t len, const char *name, const csv_images_opts *o,
+                        csv_image_fn fn, void *ctx, int *labelled, err *e)
+{
+    feeder fd;
+    if (feed_init(&fd, name, o, fn, ctx, e) < 0)
+        return -1;
+    if (feed(&fd, buf, len) < 0) {
+        csv_free(&fd.p);
+        free(fd.c.pixels);
+        return -1;
+    }
+    return feed_finish(&fd, labelled);
+}
