@@ -1,4 +1,5 @@
 /* csv2tensor - Kaggle-layout image CSV (plain or gzip) to a tensor stream. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static options parse_command_line(int argc, char **argv)
         case 'L': o.labels = CSV_LABELS_NO; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)
@@ -93,9 +94,10 @@ int main(int argc, char **argv)
     cli_init(argv[0]);
     options o = parse_command_line(argc, argv);
     const char *name = cli_name(o.path);
+    errno = 0;
     gzFile in = o.path && strcmp(o.path, "-") != 0 ? gzopen(o.path, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
     if (!in)
-        cli_die("%s: cannot open", name);
+        cli_die("%s: %s", name, errno ? strerror(errno) : "cannot open");
     gzbuffer(in, 1 << 17);
     sink s = {NULL, ts_image_header(o.h, o.w, o.c, o.nclass)};
     csv_images_opts co = {o.h * o.w * o.c, o.nclass, o.labels};

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         case 'k': nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535); break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     int nargs = argc - optind;

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         case 'i': with_id = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)

@@ -61,6 +61,12 @@ void cli_usage_error(const char *fmt, ...)
     exit(EXIT_USAGE);
 }
 
+void cli_try_help(void)
+{
+    fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+    exit(EXIT_USAGE);
+}
+
 void cli_die_err(const err *e)
 {
     cli_die("%s", e->msg);

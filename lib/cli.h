@@ -25,6 +25,9 @@ void cli_init(const char *argv0);
 void cli_die(const char *fmt, ...) ERR_PRINTF(1, 2) __attribute__((noreturn));
 /* "prog: message" + "Try 'prog --help'." on stderr, exit 2. */
 void cli_usage_error(const char *fmt, ...) ERR_PRINTF(1, 2) __attribute__((noreturn));
+/* For getopt_long's '?': getopt has already said what was wrong, so print
+ * only "Try 'prog --help'." and exit 2. */
+void cli_try_help(void) __attribute__((noreturn));
 /* Report a lib error and exit 1. */
 void cli_die_err(const err *e) __attribute__((noreturn));
 

@@ -24,6 +24,9 @@ typedef struct parse_ctx {
     int header_checked; /* first row inspected */
     int header_row;     /* current row is the header */
     int32_t label;
+    int fast;           /* steady state: label column known, past the first row */
+    uint32_t lab;       /* 1 if the label column is known to exist, else 0 */
+    uint64_t quote_line; /* line where a quoted field still open began, 0 if none */
     unsigned char *pixels;
     char first[64];     /* first field of the first row, for header detection */
     int first_numeric;
@@ -58,6 +61,7 @@ static void fail(parse_ctx *c, const char *what)
     if (c->failed)
         return;
     c->failed = 1;
+    c->fast = 0;
     err_set(c->e, "%s: line %llu, field %u: %s", c->name, (unsigned long long)c->line, c->field, what);
 }
 
@@ -78,12 +82,51 @@ static void fail_value(parse_ctx *c, const char *s, size_t len, long v)
     fail(c, what);
 }
 
+/* Everything on_field does for a field that is not the plain common case. */
+static void on_field_slow(const char *s, size_t len, parse_ctx *c);
+
+/* Called for 47 million fields on the training set: the common case (a
+ * pixel of 1 to 3 digits, in range, in a row whose layout is known) is
+ * handled first with no other work; everything else goes to the slow path,
+ * which also produces every error message. */
 static void on_field(void *data, size_t len, void *vctx)
 {
     parse_ctx *c = vctx;
+    if (c->fast) {
+        const unsigned char *s = data;
+        uint32_t px = c->field - c->lab; /* wraps for the label field */
+        unsigned v = 0;
+        if (px < c->o->elems && len - 1 < 3) {
+            v = (unsigned)s[0] - '0';
+            if (v <= 9) {
+                if (len == 1)
+                    goto store;
+                unsigned d = (unsigned)s[1] - '0';
+                if (d <= 9) {
+                    v = v * 10 + d;
+                    if (len == 2)
+                        goto store;
+                    d = (unsigned)s[2] - '0';
+                    v = v * 10 + d;
+                    if (d <= 9 && v <= 255)
+                        goto store;
+                }
+            }
+        }
+        on_field_slow(data, len, c);
+        return;
+    store:
+        c->pixels[px] = (unsigned char)v;
+        c->field++;
+        return;
+    }
     if (c->failed)
         return;
-    const char *s = data ? data : "";
+    on_field_slow(data ? data : "", len, c);
+}
+
+static void on_field_slow(const char *s, size_t len, parse_ctx *c)
+{
     if (!c->header_checked && c->field == 0) {
         /* First field of the first row decides whether it is a header. */
         c->header_checked = 1;
@@ -185,15 +228,19 @@ static void on_row(int term, void *vctx)
     }
     if (c->fn(c->user, c->id, c->labelled ? c->label : -1, c->pixels, c->e) != 0) {
         c->failed = 1;
+        c->fast = 0;
         return;
     }
     c->id++;
+    c->lab = (uint32_t)c->labelled;
+    c->fast = 1;
 }
 
 typedef struct feeder {
     struct csv_parser p;
     parse_ctx c;
     int at_start;
+    int last_nl; /* the last byte fed was a newline */
 } feeder;
 
 static int feed_init(feeder *fd, const char *name, const csv_images_opts *o, csv_image_fn fn, void *ctx, err *e)
@@ -219,15 +266,22 @@ static int feed_init(feeder *fd, const char *name, const csv_images_opts *o, csv
     return 0;
 }
 
-static int parse_error(feeder *fd)
+/* libcsv stopped (at_end: in csv_fini) or a callback failed. */
+static int parse_error(feeder *fd, int at_end)
 {
     parse_ctx *c = &fd->c;
     if (c->failed)
         return -1;
     c->failed = 1;
-    return err_set(c->e, "%s: line %llu: %s", c->name, (unsigned long long)c->line,
-                   csv_error(&fd->p) == CSV_EPARSE ? "malformed CSV (stray or unterminated quote)"
-                                                  : csv_strerror(csv_error(&fd->p)));
+    c->fast = 0;
+    int ce = csv_error(&fd->p);
+    if (ce == CSV_EPARSE && at_end && fd->p.quoted)
+        return err_set(c->e, "%s: line %llu, field %u: unterminated quote", c->name,
+                       (unsigned long long)(c->quote_line ? c->quote_line : c->line), c->field + 1);
+    if (ce == CSV_EPARSE)
+        return err_set(c->e, "%s: line %llu, field %u: stray quote (a quote must enclose the whole field)",
+                       c->name, (unsigned long long)c->line, c->field + 1);
+    return err_set(c->e, "%s: line %llu: %s", c->name, (unsigned long long)c->line, csv_strerror(ce));
 }
 
 /* Feed a chunk, one physical line at a time. */
@@ -244,9 +298,15 @@ static int feed(feeder *fd, const char *buf, size_t len)
         const char *nl = memchr(buf, '\n', len);
         size_t n = nl ? (size_t)(nl - buf) + 1 : len;
         if (csv_parse(&fd->p, buf, n, on_field, on_row, &fd->c) != n || fd->c.failed)
-            return parse_error(fd);
+            return parse_error(fd, 0);
+        /* A quoted field still open at a line end began on this line or before. */
+        if (!fd->p.quoted)
+            fd->c.quote_line = 0;
+        else if (!fd->c.quote_line)
+            fd->c.quote_line = fd->c.line;
         if (nl)
             fd->c.line++;
+        fd->last_nl = nl != NULL;
         buf += n;
         len -= n;
     }
@@ -256,10 +316,10 @@ static int feed(feeder *fd, const char *buf, size_t len)
 static int feed_finish(feeder *fd, int *labelled)
 {
     int rc = 0;
-    if (fd->c.line > 1 && fd->c.field == 0)
+    if (fd->last_nl && fd->c.line > 1)
         fd->c.line--; /* point errors at the last line, not past it */
     if (csv_fini(&fd->p, on_field, on_row, &fd->c) != 0 || fd->c.failed)
-        rc = parse_error(fd);
+        rc = parse_error(fd, 1);
     else if (fd->c.row == 0)
         rc = err_set(fd->c.e, "%s: empty input (no CSV rows)", fd->c.name);
     if (labelled)
@@ -281,14 +341,27 @@ int csv_images_read(gzFile in, const char *name, const csv_images_opts *o, csv_i
         if (n < 0) {
             int zerr;
             const char *msg = gzerror(in, &zerr);
+            if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ")) /* gzdopen's name for stdin */
+                msg = strstr(msg, ": ") + 2;
             err_set(e, "%s: line %llu: read error: %s", name, (unsigned long long)fd.c.line,
                     zerr == Z_ERRNO ? strerror(errno) : msg);
             csv_free(&fd.p);
             free(fd.c.pixels);
             return -1;
         }
-        if (n == 0)
+        if (n == 0) {
+            /* zlib reports a gzip stream cut short only through gzerror */
+            int zerr;
+            gzerror(in, &zerr);
+            if (zerr == Z_BUF_ERROR) {
+                err_set(e, "%s: line %llu: truncated gzip input (unexpected end of file)", name,
+                        (unsigned long long)fd.c.line);
+                csv_free(&fd.p);
+                free(fd.c.pixels);
+                return -1;
+            }
             break;
+        }
         if (feed(&fd, buf, (size_t)n) < 0) {
             csv_free(&fd.p);
             free(fd.c.pixels);

@@ -115,6 +115,21 @@ int ts_header_validate(const ts_header *h, err *e)
     return 0;
 }
 
+/* A label is -1 (none) or a class index below nclass (any index if nclass is 0). */
+static int bad_label(const ts_header *h, int32_t label)
+{
+    return label < -1 || (h->nclass && label >= (int32_t)h->nclass);
+}
+
+static int label_error(const char *name, uint64_t recno, const ts_header *h, int32_t label, err *e)
+{
+    if (h->nclass)
+        return err_set(e, "%s: record %llu: label %d out of range (0..%u, or -1 for none)", name,
+                       (unsigned long long)recno, (int)label, h->nclass - 1);
+    return err_set(e, "%s: record %llu: label %d out of range (-1 for none, or a class index)", name,
+                   (unsigned long long)recno, (int)label);
+}
+
 /* ---------------------------------------------------------------- reader */
 struct ts_reader {
     FILE *f;
@@ -221,9 +236,8 @@ static int read_one(ts_reader *r, uint32_t *id, int32_t *label, unsigned char *d
         return err_set(e, "%s: record %llu: more records than the header's count of %llu", r->name,
                        (unsigned long long)recno, (unsigned long long)r->h.count);
     int32_t lab = (int32_t)get_u32(pre + 4);
-    if (lab < -1 || (r->h.nclass && lab >= (int32_t)r->h.nclass))
-        return err_set(e, "%s: record %llu: label %d out of range (0..%u, or -1 for none)", r->name,
-                       (unsigned long long)recno, lab, r->h.nclass ? r->h.nclass - 1 : 65534);
+    if (bad_label(&r->h, lab))
+        return label_error(r->name, recno, &r->h, lab, e);
     if (id)
         *id = get_u32(pre);
     if (label)
@@ -338,9 +352,8 @@ ts_writer *ts_create(FILE *f, const char *name, const ts_header *h, err *e)
 
 static int put_record(ts_writer *w, uint32_t id, int32_t label, err *e)
 {
-    if (label < -1 || (w->h.nclass && label >= (int32_t)w->h.nclass))
-        return err_set(e, "%s: record %llu: label %d out of range (0..%u)", w->name,
-                       (unsigned long long)w->nwritten + 1, label, w->h.nclass - 1);
+    if (bad_label(&w->h, label))
+        return label_error(w->name, w->nwritten + 1, &w->h, label, e);
     put_u32(w->rec, id);
     put_u32(w->rec + 4, (uint32_t)label);
     size_t n = ts_record_bytes(&w->h);
