@@ -1,0 +1,744 @@
+/* stats - one-pass summary of a tensor stream: counts, classes, pixel
+ * moments, histograms of per-image mean and std, per-class mean images.
+ *
+ * Memory is bounded by the histograms and the per-class accumulators
+ * (a mean image per class, and the first N images per class for the grid),
+ * never by the length of the stream.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomic_file.h"
+#include "classes.h"
+#include "cli.h"
+#include "histogram.h"
+#include "png_image.h"
+#include "tensor_stream.h"
+
+static const char usage[] =
+    "Usage: stats [OPTION]... [FILE]\n"
+    "Summarise a tensor stream in one pass: record count, shape, class distribution, pixel mean,\n"
+    "std, min and max, histograms of per-image mean and per-image std with their skewness,\n"
+    "per-class mean intensity and mean image. With no FILE, or FILE '-', read stdin.\n"
+    "\n"
+    "  -c, --csv[=FILE]     CSV instead of the text report on stdout; with =FILE, write CSV to FILE too\n"
+    "  -j, --json[=FILE]    JSON instead of the text report on stdout; with =FILE, write JSON to FILE too\n"
+    "  -b, --bins N         histogram bins [50]\n"
+    "  -r, --range LO,HI    element value range: histogram ranges and picture scaling [0,255]\n"
+    "  -p, --png-dir DIR    write DIR/mean-images.png and DIR/grid.png (DIR is created if missing)\n"
+    "  -g, --grid N         images per class in grid.png, the first N of each class [10]\n"
+    "  -s, --scale N        each pixel drawn as NxN in the pictures [3]\n"
+    "  -h, --help           show this help and exit\n"
+    "  -V, --version        show the version and exit\n"
+    "\n"
+    "Means and standard deviations are population figures (divide by n). Per-image mean is\n"
+    "histogrammed over [LO,HI], per-image std over [0,(HI-LO)/2] (its largest possible value).\n"
+    "Skewness is Fisher-Pearson g1 = m3/m2^1.5 (scipy.stats.skew's default), of the exact values.\n"
+    "Pictures: one row per class in label order (unlabelled records last).\n"
+    "\n"
+    "Example: csv2tensor < fashion-mnist_train.csv | stats --json=stats.json --png-dir pics\n";
+
+#define MAX_CLASSES 65536 /* labels per stream at most (when the header states no class count) */
+
+typedef struct options {
+    int format; /* 't', 'c', 'j': what goes to stdout */
+    const char *csv_path, *json_path, *png_dir, *path;
+    int bins, grid, scale;
+    double lo, hi;
+} options;
+
+/* ---- command line ---------------------------------------------------- */
+
+static void parse_range(const char *s, options *o)
+{
+    char *end;
+    errno = 0;
+    double lo = strtod(s, &end);
+    if (errno || end == s || *end != ',')
+        cli_usage_error("--range: expected LO,HI, got '%s'", s);
+    const char *t = end + 1;
+    double hi = strtod(t, &end);
+    if (errno || end == t || *end != '\0' || !isfinite(lo) || !isfinite(hi) || !(lo < hi))
+        cli_usage_error("--range: expected LO,HI with LO < HI, got '%s'", s);
+    o->lo = lo, o->hi = hi;
+}
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {'t', NULL, NULL, NULL, NULL, 50, 10, 3, 0, 255};
+    static const struct option longs[] = {
+        {"csv", optional_argument, 0, 'c'},   {"json", optional_argument, 0, 'j'},
+        {"bins", required_argument, 0, 'b'},  {"range", required_argument, 0, 'r'},
+        {"png-dir", required_argument, 0, 'p'}, {"grid", required_argument, 0, 'g'},
+        {"scale", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},     {0, 0, 0, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:hV", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            if (optarg)
+                o.csv_path = optarg;
+            else
+                o.format = 'c';
+            break;
+        case 'j':
+            if (optarg)
+                o.json_path = optarg;
+            else
+                o.format = 'j';
+            break;
+        case 'b': o.bins = (int)cli_long("--bins", optarg, 1, 100000); break;
+        case 'r': parse_range(optarg, &o); break;
+        case 'p': o.png_dir = optarg; break;
+        case 'g': o.grid = (int)cli_long("--grid", optarg, 1, 1000); break;
+        case 's': o.scale = (int)cli_long("--scale", optarg, 1, 64); break;
+        case 'h': cli_help(usage);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error("too many arguments (one input file at most)");
+    o.path = optind < argc ? argv[optind] : NULL;
+    if (o.png_dir && !*o.png_dir)
+        cli_usage_error("--png-dir: empty directory name");
+    return o;
+}
+
+/* ---- accumulators ---------------------------------------------------- */
+
+/* Everything kept for one class (or for the unlabelled records). */
+typedef struct class_acc {
+    uint64_t n;
+    double pixel_sum;       /* sum of every element of every image */
+    double image_std_sum;   /* sum of per-image std */
+    double *image_sum;      /* (elems) element-wise sum: the mean image * n */
+    unsigned char *grid;    /* (grid, H, W, disp) the first images, ready to draw */
+    int ngrid;
+} class_acc;
+
+typedef struct stats {
+    const options *o;
+    ts_header h;
+    size_t elems, height, width, channels, disp; /* disp: 3 = RGB pictures, 1 = gray */
+    int pictures;
+    class_acc *cls[MAX_CLASSES + 1]; /* [k] label k; [MAX_CLASSES] unlabelled */
+    int nclass;                      /* labels seen or stated: 0..nclass-1 */
+    uint64_t records, labelled, unlabelled;
+    moments pixel;                   /* every element, merged image by image */
+    moments image_mean, image_std;   /* one value per image */
+    histogram hist_mean, hist_std;
+} stats;
+
+static class_acc *class_of(stats *s, int32_t label, uint64_t recno, err *e)
+{
+    int k = label < 0 ? MAX_CLASSES : label;
+    if (label >= MAX_CLASSES) {
+        err_set(e, "%s: record %llu: label %d: the header states no class count and stats handles at most %d classes",
+                cli_name(s->o->path), (unsigned long long)recno, label, MAX_CLASSES);
+        return NULL;
+    }
+    if (!s->cls[k]) {
+        class_acc *c = calloc(1, sizeof *c);
+        if (!c || !(c->image_sum = calloc(s->elems, sizeof *c->image_sum)) ||
+            (s->pictures && !(c->grid = malloc((size_t)s->o->grid * s->height * s->width * s->disp)))) {
+            if (c)
+                free(c->image_sum);
+            free(c);
+            err_set(e, "out of memory");
+            return NULL;
+        }
+        s->cls[k] = c;
+    }
+    if (label >= s->nclass)
+        s->nclass = label + 1;
+    return s->cls[k];
+}
+
+/* Element value -> 0..255 for pictures, by the --range mapping. */
+static unsigned char to_byte(double v, double lo, double hi)
+{
+    double x = (v - lo) / (hi - lo) * 255.0 + 0.5;
+    return x <= 0 ? 0 : x >= 255 ? 255 : (unsigned char)x;
+}
+
+static double elem(const stats *s, const void *data, size_t i)
+{
+    return s->h.dtype == TS_U8 ? ((const unsigned char *)data)[i] : (double)((const float *)data)[i];
+}
+
+static int add_image(stats *s, int32_t label, const void *data, err *e)
+{
+    size_t n = s->elems;
+    class_acc *c = class_of(s, label, s->records + 1, e);
+    if (!c)
+        return -1;
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    if (s->h.dtype == TS_U8) {
+        const unsigned char *p = data;
+        uint64_t isum = 0;
+        unsigned char bmin = 255, bmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            isum += p[i];
+            bmin = p[i] < bmin ? p[i] : bmin;
+            bmax = p[i] > bmax ? p[i] : bmax;
+            c->image_sum[i] += p[i];
+        }
+        sum = (double)isum, lo = bmin, hi = bmax;
+    } else {
+        const float *p = data;
+        for (size_t i = 0; i < n; i++) {
+            double v = p[i];
+            sum += v;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            c->image_sum[i] += v;
+        }
+    }
+    double mean = sum / (double)n, m2 = 0;
+    for (size_t i = 0; i < n; i++) { /* second pass over the image: exact deviations */
+        double d = elem(s, data, i) - mean;
+        m2 += d * d;
+    }
+    double sd = sqrt(m2 / (double)n);
+    moments_merge2(&s->pixel, n, mean, m2, lo, hi);
+    moments_add(&s->image_mean, mean);
+    moments_add(&s->image_std, sd);
+    hist_add(&s->hist_mean, mean);
+    hist_add(&s->hist_std, sd);
+    c->n++;
+    c->pixel_sum += sum;
+    c->image_std_sum += sd;
+    if (s->pictures && c->ngrid < s->o->grid) {
+        unsigned char *g = c->grid + (size_t)c->ngrid++ * s->height * s->width * s->disp;
+        for (size_t px = 0; px < s->height * s->width; px++)
+            for (size_t ch = 0; ch < s->disp; ch++)
+                g[px * s->disp + ch] = to_byte(elem(s, data, px * s->channels + ch), s->o->lo, s->o->hi);
+    }
+    s->records++;
+    if (label >= 0)
+        s->labelled++;
+    else
+        s->unlabelled++;
+    return 0;
+}
+
+static int stats_init(stats *s, const options *o, const ts_header *h, err *e)
+{
+    memset(s, 0, sizeof *s);
+    s->o = o;
+    s->h = *h;
+    s->elems = ts_elems(h);
+    s->nclass = (int)h->nclass;
+    if (h->rank >= 2) {
+        s->height = h->dims[0], s->width = h->dims[1];
+        s->channels = h->rank == 3 ? h->dims[2] : 1;
+        s->disp = s->channels == 3 ? 3 : 1;
+    }
+    if (o->png_dir) {
+        if (h->rank < 2) {
+            char buf[64];
+            return err_set(e, "%s: pictures need images (rank 2 or 3), not %s records", cli_name(o->path),
+                           ts_shape_str(h, buf, sizeof buf));
+        }
+        s->pictures = 1;
+    }
+    moments_init(&s->pixel);
+    moments_init(&s->image_mean);
+    moments_init(&s->image_std);
+    if (hist_init(&s->hist_mean, o->bins, o->lo, o->hi, e) < 0 ||
+        hist_init(&s->hist_std, o->bins, 0, (o->hi - o->lo) / 2, e) < 0)
+        return -1;
+    return 0;
+}
+
+static void stats_free(stats *s)
+{
+    for (int k = 0; k <= MAX_CLASSES; k++)
+        if (s->cls[k]) {
+            free(s->cls[k]->image_sum);
+            free(s->cls[k]->grid);
+            free(s->cls[k]);
+        }
+    hist_free(&s->hist_mean);
+    hist_free(&s->hist_std);
+}
+
+/* Rows of the class table: 0..nclass-1, then the unlabelled records if any. */
+static int class_rows(const stats *s)
+{
+    return s->nclass + (s->unlabelled ? 1 : 0);
+}
+
+static int row_label(const stats *s, int row)
+{
+    return row < s->nclass ? row : -1;
+}
+
+static const class_acc *row_acc(const stats *s, int row)
+{
+    return s->cls[row < s->nclass ? row : MAX_CLASSES];
+}
+
+static const char *row_name(const stats *s, int row, char *buf, unsigned len)
+{
+    if (row >= s->nclass) {
+        snprintf(buf, len, "(no label)");
+        return buf;
+    }
+    if (s->nclass <= FM_NCLASS)
+        return fm_class_name(row, buf, len);
+    snprintf(buf, len, "class %d", row);
+    return buf;
+}
+
+static uint64_t row_count(const stats *s, int row)
+{
+    const class_acc *c = row_acc(s, row);
+    return c ? c->n : 0;
+}
+
+static double row_mean_intensity(const stats *s, int row)
+{
+    const class_acc *c = row_acc(s, row);
+    return c && c->n ? c->pixel_sum / ((double)c->n * (double)s->elems) : NAN;
+}
+
+static double row_mean_image_std(const stats *s, int row)
+{
+    const class_acc *c = row_acc(s, row);
+    return c && c->n ? c->image_std_sum / (double)c->n : NAN;
+}
+
+/* Bulmer's rule of thumb, so the report says in words what the number means. */
+static const char *skew_words(double g1)
+{
+    if (isnan(g1))
+        return "undefined";
+    double a = fabs(g1);
+    const char *side = g1 > 0 ? "right-skewed (long tail to the right)" : "left-skewed (long tail to the left)";
+    static char buf[96];
+    if (a < 0.5)
+        return "approximately symmetric (|g1| < 0.5)";
+    snprintf(buf, sizeof buf, "%s %s", a < 1 ? "moderately" : "highly", side);
+    return buf;
+}
+
+/* ---- text report ------------------------------------------------------ */
+
+static void text_num(FILE *f, const char *label, double v)
+{
+    if (isnan(v) || isinf(v))
+        fprintf(f, "  %-8s -\n", label);
+    else
+        fprintf(f, "  %-8s %.4f\n", label, v);
+}
+
+static void text_hist(FILE *f, const char *title, const moments *m, const histogram *h)
+{
+    fprintf(f, "\n%s: %llu images, %d bins over [%g, %g]\n", title, (unsigned long long)m->n, h->nbins,
+            h->lo, h->hi);
+    if (m->n == 0) {
+        fprintf(f, "  no images\n");
+        return;
+    }
+    double sd = moments_std(m);
+    fprintf(f, "  mean %.4f  std %.4f  min %.4f  max %.4f  coefficient of variation %.3f\n", m->mean, sd,
+            m->min, m->max, m->mean != 0 ? sd / fabs(m->mean) : NAN);
+    double g1 = moments_skew(m);
+    fprintf(f, "  skewness g1 = %.4f: %s\n", g1, skew_words(g1));
+    if (h->below || h->above)
+        fprintf(f, "  outside the range: %llu below, %llu above\n", (unsigned long long)h->below,
+                (unsigned long long)h->above);
+    uint64_t top = hist_max_count(h);
+    fprintf(f, "  %10s %10s %8s\n", "from", "to", "images");
+    for (int i = 0; i < h->nbins; i++) {
+        int bar = top ? (int)((h->count[i] * 50 + top - 1) / top) : 0;
+        fprintf(f, "  %10.3f %10.3f %8llu%s%.*s\n", hist_edge(h, i), hist_edge(h, i + 1),
+                (unsigned long long)h->count[i], bar ? " " : "", bar,
+                "##################################################");
+    }
+}
+
+static void report_text(FILE *f, const stats *s)
+{
+    char buf[64];
+    fprintf(f, "input         %s\n", cli_name(s->o->path));
+    fprintf(f, "records       %llu\n", (unsigned long long)s->records);
+    fprintf(f, "record shape  %s\n", ts_shape_str(&s->h, buf, sizeof buf));
+    if (s->labelled == 0)
+        fprintf(f, "labelled      no\n");
+    else
+        fprintf(f, "labelled      %s, %d classes%s\n", s->unlabelled ? "partly" : "yes", s->nclass,
+                s->h.nclass ? " (stated in the header)" : " (labels seen; the header states none)");
+
+    if (s->labelled) {
+        fprintf(f, "\nclass distribution\n");
+        fprintf(f, "  %5s  %-12s %8s %8s %15s %15s\n", "label", "name", "count", "share", "mean intensity",
+                "mean image std");
+        for (int r = 0; r < class_rows(s); r++) {
+            uint64_t n = row_count(s, r);
+            fprintf(f, "  %5d  %-12s %8llu %7.2f%% %15.4f %15.4f\n", row_label(s, r),
+                    row_name(s, r, buf, sizeof buf), (unsigned long long)n,
+                    s->records ? 100.0 * (double)n / (double)s->records : 0.0, row_mean_intensity(s, r),
+                    row_mean_image_std(s, r));
+        }
+        fprintf(f, "  %5s  %-12s %8llu %7.2f%%\n", "", "total", (unsigned long long)s->records,
+                s->records ? 100.0 : 0.0);
+    }
+
+    fprintf(f, "\nelement values: %llu (population figures over every element of every image)\n",
+            (unsigned long long)s->pixel.n);
+    text_num(f, "mean", s->pixel.n ? s->pixel.mean : NAN);
+    text_num(f, "std", moments_std(&s->pixel));
+    text_num(f, "min", s->pixel.n ? s->pixel.min : NAN);
+    text_num(f, "max", s->pixel.n ? s->pixel.max : NAN);
+
+    text_hist(f, "per-image mean intensity", &s->image_mean, &s->hist_mean);
+    text_hist(f, "per-image standard deviation", &s->image_std, &s->hist_std);
+}
+
+/* ---- CSV: one long table, columns table,index,key,lo,hi,count,value --- */
+
+static void csv_num(FILE *f, double v)
+{
+    if (!isnan(v) && !isinf(v))
+        fprintf(f, "%.10g", v);
+}
+
+static void csv_row(FILE *f, const char *table, long index, const char *key, double lo, double hi,
+                    long long count, double value, const char *text)
+{
+    fprintf(f, "%s,", table);
+    if (index >= -1)
+        fprintf(f, "%ld", index);
+    fprintf(f, ",%s,", key ? key : "");
+    csv_num(f, lo);
+    fputc(',', f);
+    csv_num(f, hi);
+    fputc(',', f);
+    if (count >= 0)
+        fprintf(f, "%lld", count);
+    fputc(',', f);
+    if (text)
+        fputs(text, f);
+    else
+        csv_num(f, value);
+    fputc('\n', f);
+}
+
+#define NOIDX (-2L)
+
+static void csv_moments(FILE *f, const char *table, const moments *m, const histogram *h, const char *hist_table)
+{
+    csv_row(f, table, NOIDX, "count", NAN, NAN, -1, (double)m->n, NULL);
+    csv_row(f, table, NOIDX, "mean", NAN, NAN, -1, m->n ? m->mean : NAN, NULL);
+    csv_row(f, table, NOIDX, "std", NAN, NAN, -1, moments_std(m), NULL);
+    csv_row(f, table, NOIDX, "min", NAN, NAN, -1, m->n ? m->min : NAN, NULL);
+    csv_row(f, table, NOIDX, "max", NAN, NAN, -1, m->n ? m->max : NAN, NULL);
+    csv_row(f, table, NOIDX, "skewness", NAN, NAN, -1, moments_skew(m), NULL);
+    csv_row(f, table, NOIDX, "below", h->lo, NAN, -1, (double)h->below, NULL);
+    csv_row(f, table, NOIDX, "above", NAN, h->hi, -1, (double)h->above, NULL);
+    for (int i = 0; i < h->nbins; i++)
+        csv_row(f, hist_table, i, NULL, hist_edge(h, i), hist_edge(h, i + 1), (long long)h->count[i], NAN, NULL);
+}
+
+static void report_csv(FILE *f, const stats *s)
+{
+    char buf[64];
+    fputs("table,index,key,lo,hi,count,value\n", f);
+    csv_row(f, "summary", NOIDX, "records", NAN, NAN, -1, (double)s->records, NULL);
+    csv_row(f, "summary", NOIDX, "shape", NAN, NAN, -1, NAN, ts_shape_str(&s->h, buf, sizeof buf));
+    csv_row(f, "summary", NOIDX, "dtype", NAN, NAN, -1, NAN, ts_dtype_name(s->h.dtype));
+    csv_row(f, "summary", NOIDX, "labelled", NAN, NAN, -1, (double)s->labelled, NULL);
+    csv_row(f, "summary", NOIDX, "unlabelled", NAN, NAN, -1, (double)s->unlabelled, NULL);
+    csv_row(f, "summary", NOIDX, "nclass", NAN, NAN, -1, s->labelled ? s->nclass : 0, NULL);
+    csv_moments(f, "image_mean", &s->image_mean, &s->hist_mean, "image_mean_hist");
+    csv_moments(f, "image_std", &s->image_std, &s->hist_std, "image_std_hist");
+    csv_row(f, "pixel", NOIDX, "count", NAN, NAN, -1, (double)s->pixel.n, NULL);
+    csv_row(f, "pixel", NOIDX, "mean", NAN, NAN, -1, s->pixel.n ? s->pixel.mean : NAN, NULL);
+    csv_row(f, "pixel", NOIDX, "std", NAN, NAN, -1, moments_std(&s->pixel), NULL);
+    csv_row(f, "pixel", NOIDX, "min", NAN, NAN, -1, s->pixel.n ? s->pixel.min : NAN, NULL);
+    csv_row(f, "pixel", NOIDX, "max", NAN, NAN, -1, s->pixel.n ? s->pixel.max : NAN, NULL);
+    if (!s->labelled)
+        return;
+    for (int r = 0; r < class_rows(s); r++) {
+        const char *name = row_name(s, r, buf, sizeof buf);
+        long long n = (long long)row_count(s, r);
+        csv_row(f, "class", row_label(s, r), name, NAN, NAN, n, s->records ? (double)n / (double)s->records : NAN,
+                NULL);
+        csv_row(f, "class_mean_intensity", row_label(s, r), name, NAN, NAN, n, row_mean_intensity(s, r), NULL);
+        csv_row(f, "class_mean_image_std", row_label(s, r), name, NAN, NAN, n, row_mean_image_std(s, r), NULL);
+    }
+    for (int r = 0; r < class_rows(s); r++) { /* key = element index within the record */
+        const class_acc *c = row_acc(s, r);
+        if (!c || !c->n)
+            continue;
+        for (size_t i = 0; i < s->elems; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "%zu", i);
+            csv_row(f, "class_mean_image", row_label(s, r), key, NAN, NAN, -1, c->image_sum[i] / (double)c->n,
+                    NULL);
+        }
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static void json_num(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.10g", v);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_moments(FILE *f, const char *key, const moments *m, const histogram *h)
+{
+    fprintf(f, "  \"%s\": {\"count\": %llu, \"mean\": ", key, (unsigned long long)m->n);
+    json_num(f, m->n ? m->mean : NAN);
+    fputs(", \"std\": ", f);
+    json_num(f, moments_std(m));
+    fputs(", \"min\": ", f);
+    json_num(f, m->n ? m->min : NAN);
+    fputs(", \"max\": ", f);
+    json_num(f, m->n ? m->max : NAN);
+    fputs(", \"skewness\": ", f);
+    json_num(f, moments_skew(m));
+    fprintf(f, ",\n    \"histogram\": {\"bins\": %d, \"lo\": ", h->nbins);
+    json_num(f, h->lo);
+    fputs(", \"hi\": ", f);
+    json_num(f, h->hi);
+    fprintf(f, ", \"below\": %llu, \"above\": %llu, \"counts\": [", (unsigned long long)h->below,
+            (unsigned long long)h->above);
+    for (int i = 0; i < h->nbins; i++)
+        fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)h->count[i]);
+    fputs("]}}", f);
+}
+
+static void report_json(FILE *f, const stats *s)
+{
+    char buf[64];
+    fputs("{\n  \"input\": ", f);
+    json_str(f, cli_name(s->o->path));
+    fprintf(f, ",\n  \"records\": %llu,\n  \"shape\": [", (unsigned long long)s->records);
+    for (int i = 0; i < s->h.rank; i++)
+        fprintf(f, "%s%u", i ? ", " : "", s->h.dims[i]);
+    fprintf(f, "],\n  \"dtype\": \"%s\",\n  \"labelled\": %llu,\n  \"unlabelled\": %llu,\n  \"nclass\": %d,\n",
+            ts_dtype_name(s->h.dtype), (unsigned long long)s->labelled, (unsigned long long)s->unlabelled,
+            s->labelled ? s->nclass : 0);
+    fprintf(f, "  \"pixel\": {\"count\": %llu, \"mean\": ", (unsigned long long)s->pixel.n);
+    json_num(f, s->pixel.n ? s->pixel.mean : NAN);
+    fputs(", \"std\": ", f);
+    json_num(f, moments_std(&s->pixel));
+    fputs(", \"min\": ", f);
+    json_num(f, s->pixel.n ? s->pixel.min : NAN);
+    fputs(", \"max\": ", f);
+    json_num(f, s->pixel.n ? s->pixel.max : NAN);
+    fputs("},\n", f);
+    json_moments(f, "image_mean", &s->image_mean, &s->hist_mean);
+    fputs(",\n", f);
+    json_moments(f, "image_std", &s->image_std, &s->hist_std);
+    fputs(",\n  \"classes\": [", f);
+    for (int r = 0; s->labelled && r < class_rows(s); r++) {
+        uint64_t n = row_count(s, r);
+        fprintf(f, "%s\n    {\"label\": %d, \"name\": ", r ? "," : "", row_label(s, r));
+        json_str(f, row_name(s, r, buf, sizeof buf));
+        fprintf(f, ", \"count\": %llu, \"share\": ", (unsigned long long)n);
+        json_num(f, s->records ? (double)n / (double)s->records : NAN);
+        fputs(", \"mean_intensity\": ", f);
+        json_num(f, row_mean_intensity(s, r));
+        fputs(", \"mean_image_std\": ", f);
+        json_num(f, row_mean_image_std(s, r));
+        fputs(",\n     \"mean_image\": [", f);
+        const class_acc *c = row_acc(s, r);
+        for (size_t i = 0; i < s->elems; i++) {
+            fputs(i ? "," : "", f);
+            json_num(f, c && c->n ? c->image_sum[i] / (double)c->n : NAN);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+typedef void report_fn(FILE *f, const stats *s);
+
+static int report_to_file(const char *path, report_fn *fn, const stats *s, err *e)
+{
+    atomic_file af;
+    if (af_open(&af, path, e) < 0)
+        return -1;
+    fn(af.f, s);
+    return af_commit(&af, e);
+}
+
+/* ---- pictures ---------------------------------------------------------- */
+
+/* A canvas of rows x cols tiles of one image each, separated by gap pixels. */
+typedef struct canvas {
+    unsigned char *pix;
+    size_t w, h, disp, tile_w, tile_h, gap;
+    int scale;
+} canvas;
+
+static int canvas_init(canvas *cv, const stats *s, int rows, int cols, err *e)
+{
+    cv->scale = s->o->scale;
+    cv->gap = (size_t)s->o->scale;
+    cv->disp = s->disp;
+    cv->tile_w = s->width * (size_t)cv->scale;
+    cv->tile_h = s->height * (size_t)cv->scale;
+    cv->w = (size_t)cols * (cv->tile_w + cv->gap) + cv->gap;
+    cv->h = (size_t)rows * (cv->tile_h + cv->gap) + cv->gap;
+    if (cv->w > 1u << 20 || cv->h > 1u << 20)
+        return err_set(e, "picture too large (%zux%zu); lower --scale or --grid", cv->w, cv->h);
+    cv->pix = malloc(cv->w * cv->h * cv->disp);
+    if (!cv->pix)
+        return err_set(e, "out of memory");
+    memset(cv->pix, 96, cv->w * cv->h * cv->disp); /* mid-grey separators: images have black backgrounds */
+    return 0;
+}
+
+/* img: (height, width, disp) bytes; NULL leaves the tile black. */
+static void canvas_tile(canvas *cv, const stats *s, int row, int col, const unsigned char *img)
+{
+    size_t x0 = cv->gap + (size_t)col * (cv->tile_w + cv->gap), y0 = cv->gap + (size_t)row * (cv->tile_h + cv->gap);
+    for (size_t y = 0; y < cv->tile_h; y++) {
+        unsigned char *out = cv->pix + ((y0 + y) * cv->w + x0) * cv->disp;
+        for (size_t x = 0; x < cv->tile_w; x++)
+            for (size_t ch = 0; ch < cv->disp; ch++) {
+                size_t src = ((y / (size_t)cv->scale) * s->width + x / (size_t)cv->scale) * s->disp + ch;
+                out[x * cv->disp + ch] = img ? img[src] : 0;
+            }
+    }
+}
+
+static int canvas_write(canvas *cv, const char *dir, const char *name, err *e)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return err_set(e, "%s: path too long", dir);
+    int rc = cv->disp == 3 ? png_write_rgb(path, (uint32_t)cv->w, (uint32_t)cv->h, cv->pix, e)
+                           : png_write_gray(path, (uint32_t)cv->w, (uint32_t)cv->h, cv->pix, e);
+    free(cv->pix);
+    cv->pix = NULL;
+    return rc;
+}
+
+static int write_pictures(const stats *s, err *e)
+{
+    const char *dir = s->o->png_dir;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return err_set(e, "%s: cannot create directory: %s", dir, strerror(errno));
+    int rows = s->labelled ? class_rows(s) : 1;
+    if (rows == 0 || s->records == 0)
+        return err_set(e, "%s: no records to draw", cli_name(s->o->path));
+    size_t npx = s->height * s->width * s->disp;
+    unsigned char *img = malloc(npx);
+    canvas cv;
+    if (!img)
+        return err_set(e, "out of memory");
+
+    /* mean-images.png: one tile per class, in a single row. */
+    if (canvas_init(&cv, s, 1, rows, e) < 0)
+        goto fail;
+    for (int r = 0; r < rows; r++) {
+        const class_acc *c = s->labelled ? row_acc(s, r) : s->cls[MAX_CLASSES];
+        if (!c || !c->n)
+            continue;
+        for (size_t px = 0; px < s->height * s->width; px++)
+            for (size_t ch = 0; ch < s->disp; ch++)
+                img[px * s->disp + ch] =
+                    to_byte(c->image_sum[px * s->channels + ch] / (double)c->n, s->o->lo, s->o->hi);
+        canvas_tile(&cv, s, 0, r, img);
+    }
+    if (canvas_write(&cv, dir, "mean-images.png", e) < 0)
+        goto fail;
+
+    /* grid.png: the first N images of each class, one class per row. */
+    if (canvas_init(&cv, s, rows, s->o->grid, e) < 0)
+        goto fail;
+    for (int r = 0; r < rows; r++) {
+        const class_acc *c = s->labelled ? row_acc(s, r) : s->cls[MAX_CLASSES];
+        for (int i = 0; c && i < c->ngrid; i++)
+            canvas_tile(&cv, s, r, i, c->grid + (size_t)i * npx);
+    }
+    if (canvas_write(&cv, dir, "grid.png", e) < 0)
+        goto fail;
+    free(img);
+    return 0;
+fail:
+    free(img);
+    return -1;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    options o = parse_command_line(argc, argv);
+    err e;
+    FILE *f = ts_fopen_in(o.path, &e);
+    if (!f)
+        cli_die_err(&e);
+    ts_reader *r = ts_open(f, cli_name(o.path), &e);
+    if (!r)
+        cli_die_err(&e);
+    static stats s; /* large (class pointer table): not on the stack */
+    if (stats_init(&s, &o, ts_header_of(r), &e) < 0)
+        cli_die_err(&e);
+
+    enum { CHUNK = 256 };
+    int32_t labels[CHUNK];
+    size_t rec_bytes = ts_payload_bytes(&s.h);
+    unsigned char *buf = malloc(CHUNK * rec_bytes);
+    if (!buf)
+        cli_die("out of memory");
+    long got;
+    while ((got = ts_read(r, CHUNK, NULL, labels, buf, &e)) > 0)
+        for (long i = 0; i < got; i++)
+            if (add_image(&s, labels[i], buf + (size_t)i * rec_bytes, &e) < 0)
+                cli_die_err(&e);
+    if (got < 0)
+        cli_die_err(&e);
+    free(buf);
+    ts_close(r);
+    if (f != stdin)
+        fclose(f);
+
+    if (s.pictures && write_pictures(&s, &e) < 0)
+        cli_die_err(&e);
+    if (o.json_path && report_to_file(o.json_path, report_json, &s, &e) < 0)
+        cli_die_err(&e);
+    if (o.csv_path && report_to_file(o.csv_path, report_csv, &s, &e) < 0)
+        cli_die_err(&e);
+    if (o.format == 'j')
+        report_json(stdout, &s);
+    else if (o.format == 'c')
+        report_csv(stdout, &s);
+    else
+        report_text(stdout, &s);
+    stats_free(&s);
+    return 0;
+}
