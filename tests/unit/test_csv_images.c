@@ -1,0 +1,176 @@
+/* test_csv_images - csv_images_read_mem on small hand-written CSVs: header
+ * and label detection, BOM, CRLF, quoting, and the message of every error. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_images.h"
+#include "unit.h"
+
+#define MAXREC 8
+
+typedef struct got {
+    int n;
+    uint32_t id[MAXREC];
+    int32_t label[MAXREC];
+    unsigned char px[MAXREC][4];
+    int stop_at; /* make the callback fail at this record (1-based), 0 = never */
+} got;
+
+static int collect(void *ctx, uint32_t id, int32_t label, const unsigned char *pixels, err *e)
+{
+    got *g = ctx;
+    if (g->stop_at && g->n + 1 == g->stop_at)
+        return err_set(e, "callback refused record %d", g->n + 1);
+    if (g->n < MAXREC) {
+        g->id[g->n] = id;
+        g->label[g->n] = label;
+        memcpy(g->px[g->n], pixels, 4);
+    }
+    g->n++;
+    return 0;
+}
+
+/* Parse s with 4 pixels per row and 10 classes; returns rc, fills g and e. */
+static int parse(const char *s, int labels, got *g, int *labelled, err *e)
+{
+    csv_images_opts o = {4, 10, labels};
+    int stop = g->stop_at;
+    memset(g, 0, sizeof *g);
+    g->stop_at = stop;
+    e->msg[0] = '\0';
+    return csv_images_read_mem(s, strlen(s), "t.csv", &o, collect, g, labelled, e);
+}
+
+static void ok(const char *s, int labels, int n, int want_labelled, const char *what)
+{
+    got g = {0};
+    err e;
+    int lab = -2;
+    int rc = parse(s, labels, &g, &lab, &e);
+    CHECK(rc == 0 && g.n == n && lab == want_labelled, "%s: rc %d, %d records, labelled %d %s", what, rc, g.n, lab,
+          e.msg);
+}
+
+static void bad(const char *s, int labels, const char *msg, const char *what)
+{
+    got g = {0};
+    err e;
+    int rc = parse(s, labels, &g, NULL, &e);
+    CHECK(rc == -1 && strcmp(e.msg, msg) == 0, "%s: got '%s'", what, rc ? e.msg : "(success)");
+}
+
+static void test_good(void)
+{
+    got g = {0};
+    err e;
+    int lab;
+    int rc = parse("label,p1,p2,p3,p4\n3,0,1,254,255\n9,10,20,30,40\n", CSV_LABELS_AUTO, &g, &lab, &e);
+    CHECK(rc == 0 && g.n == 2 && lab == 1, "header + 2 labelled rows (%d, %s)", g.n, e.msg);
+    CHECK(g.id[0] == 0 && g.id[1] == 1, "ids are 0-based data-row numbers, header not counted");
+    CHECK(g.label[0] == 3 && g.label[1] == 9, "labels");
+    CHECK(memcmp(g.px[0], "\0\1\376\377", 4) == 0 && memcmp(g.px[1], "\12\24\36\50", 4) == 0, "pixels");
+
+    rc = parse("200,0,1,2\n0,0,0,7\n", CSV_LABELS_AUTO, &g, &lab, &e);
+    CHECK(rc == 0 && g.n == 2 && lab == 0 && g.label[0] == -1 && g.px[0][0] == 200 && g.px[1][3] == 7,
+          "4 fields: unlabelled, first field is a pixel (200 is fine)");
+
+    ok("\xEF\xBB\xBFlabel,a,b,c,d\n1,2,3,4,5\n", CSV_LABELS_AUTO, 1, 1, "BOM before the header");
+    ok("\xEF\xBB\xBF" "1,2,3,4,5\n", CSV_LABELS_AUTO, 1, 1, "BOM before data");
+    ok("label,a,b,c,d\r\n1,2,3,4,5\r\n2,2,3,4,5\r\n", CSV_LABELS_AUTO, 2, 1, "CRLF");
+    ok("1,2,3,4,5", CSV_LABELS_AUTO, 1, 1, "no final newline");
+    ok("1,2,3,4,5\n\n\n2,2,3,4,5\n", CSV_LABELS_AUTO, 2, 1, "blank lines are skipped");
+    ok("\"1\",\"2\",3,4,\"5\"\n", CSV_LABELS_AUTO, 1, 1, "quoted numbers");
+    ok("label,a,b,c,d\n", CSV_LABELS_AUTO, 0, 1, "header only: no records, no error");
+    ok("a,b,c,d\n", CSV_LABELS_AUTO, 0, 0, "header of 4 fields: unlabelled");
+    ok("1,2,3,4,5\n", CSV_LABELS_YES, 1, 1, "--labels");
+    ok("1,2,3,4\n", CSV_LABELS_NO, 1, 0, "--no-labels");
+    ok("007,0,0,0\n", CSV_LABELS_AUTO, 1, 0, "leading zeros are integers");
+    ok("1, 2,3 ,4,\t5\n", CSV_LABELS_AUTO, 1, 1, "libcsv trims spaces and tabs around unquoted fields");
+
+    /* the label column is decided by the first row; later rows follow it */
+    rc = parse("1,2,3,4,5\n9,0,0,0,0\n", CSV_LABELS_AUTO, &g, &lab, &e);
+    CHECK(rc == 0 && g.label[1] == 9, "second row labelled too");
+}
+
+static void test_errors(void)
+{
+    bad("", CSV_LABELS_AUTO, "t.csv: empty input (no CSV rows)", "empty");
+    bad("\n\n", CSV_LABELS_AUTO, "t.csv: empty input (no CSV rows)", "blank lines only");
+    bad("1,2,3\n", CSV_LABELS_AUTO, "t.csv: line 1: 3 fields, expected 5 (label + 4 pixels) or 4 (pixels only)",
+        "too few on the first row");
+    bad("1,2,3,4,5\n1,2,3,4\n", CSV_LABELS_AUTO, "t.csv: line 2: 4 fields, expected 5", "too few later");
+    bad("1,2,3,4,5\n1,2,3,4,5,6\n", CSV_LABELS_AUTO, "t.csv: line 2: 6 fields, expected 5", "too many later");
+    bad("1,2,3,4,5\n1,2,3,4,5,6", CSV_LABELS_AUTO, "t.csv: line 2: 6 fields, expected 5",
+        "too many on a last line without newline");
+    bad("1,2,3,4,5\n1,2,3,4", CSV_LABELS_AUTO, "t.csv: line 2: 4 fields, expected 5",
+        "too few on a last line without newline");
+    bad("1,2,3,4\n", CSV_LABELS_YES, "t.csv: line 1: 4 fields, expected 5", "--labels with 4 fields");
+    bad("1,2,3,4,5\n", CSV_LABELS_NO, "t.csv: line 1: 5 fields, expected 4", "--no-labels with 5 fields");
+    bad("a,b\n1,2,3,4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 1: header has 2 fields, expected 5 (label + pixels) or 4", "bad header");
+
+    bad("1,2,x,4,5\n", CSV_LABELS_AUTO, "t.csv: line 1, field 3: 'x' is not an integer", "non-integer");
+    bad("1,2,3,4,5\n1,2,1.5,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 3: '1.5' is not an integer", "decimal");
+    bad("1,2,3,4,5\n1,2,-1,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 3: '-1' is not an integer", "negative");
+    bad("1,2,3,4,5\n1,2,,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 3: '' is not an integer", "empty field");
+    bad("1,2,3,4,5\n1,2,3,4,256\n", CSV_LABELS_AUTO, "t.csv: line 2, field 5: value 256 out of range (0..255)",
+        "256");
+    bad("1,2,3,4,5\n1,2,3,4,99999999999\n", CSV_LABELS_AUTO,
+        "t.csv: line 2, field 5: '99999999999' is not an integer", "too many digits");
+    bad("1,2,3,4,5\n1,2,3,4,1000\n", CSV_LABELS_AUTO, "t.csv: line 2, field 5: value 1000 out of range (0..255)",
+        "1000");
+    bad("300,2,3,4\n", CSV_LABELS_AUTO, "t.csv: line 1, field 1: value 300 out of range (0..255)",
+        "first field of an unlabelled first row");
+    bad("10,2,3,4,5\n", CSV_LABELS_AUTO, "t.csv: line 1, field 1: label 10 out of range (0..9)", "label 10 (row 1)");
+    bad("1,2,3,4,5\n10,2,3,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 1: label 10 out of range (0..9)",
+        "label 10 (row 2)");
+    bad("1,2,3,4,5\nx,2,3,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 1: label 'x' is not a non-negative integer",
+        "non-integer label");
+}
+
+/* strlen() stops at NUL: these need explicit lengths. */
+static void test_nul_and_quotes(void)
+{
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    got g = {0};
+    err e;
+    static const char nul[] = "1,2,3,4,5\n1,2,3\0,4,5\n";
+    int rc = csv_images_read_mem(nul, sizeof nul - 1, "t.csv", &o, collect, &g, NULL, &e);
+    CHECK(rc == -1 && strcmp(e.msg, "t.csv: line 2, field 3: '3?' is not an integer") == 0, "NUL byte: '%s'", e.msg);
+
+    bad("1,2,3,4,5\n1,2,\"3,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 3: unterminated quote",
+        "unterminated quote");
+    bad("1,2,3,4,5\n1,2,\"3\n\n4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 3: unterminated quote",
+        "unterminated quote spanning lines names where it opened");
+    bad("1,2,3,4,5\n1,2,\"3", CSV_LABELS_AUTO, "t.csv: line 2, field 3: unterminated quote",
+        "unterminated quote, no final newline");
+    bad("1,2,3,4,5\n1,2,3\"4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 2, field 3: stray quote (a quote must enclose the whole field)", "stray quote");
+    bad("1,2,3,4,5\n1,2,\"3\"x,4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 2, field 3: stray quote (a quote must enclose the whole field)", "text after a closing quote");
+    /* a quoted newline inside a field is not an integer, and lines still count */
+    bad("1,2,3,4,5\n1,2,\"3\n\",4,5\n", CSV_LABELS_AUTO, "t.csv: line 3, field 3: '3?' is not an integer",
+        "quoted newline");
+    bad("1,2,3,4,5\n\n1,2,3,4,x\n", CSV_LABELS_AUTO, "t.csv: line 3, field 5: 'x' is not an integer",
+        "blank lines still count");
+    bad("1,2,3,4,5\r\n1,2,3,4,x\r\n", CSV_LABELS_AUTO, "t.csv: line 2, field 5: 'x' is not an integer", "CRLF lines");
+
+    /* the callback's error stops reading and is passed on */
+    g.stop_at = 2;
+    rc = parse("1,2,3,4,5\n1,2,3,4,5\n1,2,3,4,5\n", CSV_LABELS_AUTO, &g, NULL, &e);
+    CHECK(rc == -1 && g.n == 1 && strcmp(e.msg, "callback refused record 2") == 0, "callback error: '%s'", e.msg);
+
+    /* bad options */
+    o.elems = 0;
+    rc = csv_images_read_mem("1\n", 2, "t.csv", &o, collect, &g, NULL, &e);
+    CHECK(rc == -1 && strcmp(e.msg, "t.csv: bad options (no pixels or no classes)") == 0, "no pixels: '%s'", e.msg);
+}
+
+int main(void)
+{
+    test_good();
+    test_errors();
+    test_nul_and_quotes();
+    UNIT_EXIT();
+}
