@@ -61,6 +61,17 @@ int af_open(atomic_file *af, const char *path, err *e)
     if (strlen(path) >= sizeof af->path)
         return err_set(e, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or FIFO (/dev/null, /dev/full, a pipe): write to it directly.
+         * Renaming a temporary file over it would replace the device itself. */
+        if (S_ISDIR(st.st_mode))
+            return err_set(e, "%s: is a directory", path);
+        af->f = fopen(path, "wb");
+        if (!af->f)
+            return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        return 0; /* af->tmp stays empty: commit closes, discard closes */
+    }
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(af->tmp);
     if (fd < 0)
@@ -81,6 +92,18 @@ int af_open(atomic_file *af, const char *path, err *e)
 int af_commit(atomic_file *af, err *e)
 {
     errno = 0;
+    if (!af->tmp[0]) { /* a special file opened directly: no fsync, no rename */
+        int bad = fflush(af->f) != 0 || ferror(af->f);
+        int saved = errno;
+        if (fclose(af->f) != 0 && !bad) {
+            bad = 1;
+            saved = errno;
+        }
+        af->f = NULL;
+        if (bad)
+            return err_set(e, "%s: write error: %s", af->path, saved ? strerror(saved) : "I/O error");
+        return 0;
+    }
     int bad = fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0;
     int saved = errno;
     if (fclose(af->f) != 0 && !bad) {
