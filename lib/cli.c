@@ -13,8 +13,12 @@ const char *cli_prog = "fmnist";
 
 /* Runs at exit: a write error that stdio buffered (a full disk, a closed
  * pipe when SIGPIPE is ignored) must not pass silently. */
+static int dying; /* an error was already reported: say nothing more */
+
 static void check_stdout(void)
 {
+    if (dying)
+        return;
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
         int saved = errno;
         fprintf(stderr, "%s: write error on <stdout>: %s\n", cli_prog,
@@ -36,6 +40,7 @@ void cli_init(const char *argv0)
 
 static void vsay(const char *fmt, va_list ap)
 {
+    dying = 1;
     fflush(stdout);
     fprintf(stderr, "%s: ", cli_prog);
     vfprintf(stderr, fmt, ap);
