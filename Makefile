@@ -7,6 +7,8 @@
 CC      ?= cc
 OPT     ?= -O2 -march=native
 CFLAGS  ?= $(OPT) -g
+CFLAGS  += -fopenmp
+LDFLAGS += -fopenmp
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wwrite-strings \
            -Wshadow -Wpointer-arith -Wformat=2
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -MMD -MP
@@ -14,20 +16,25 @@ LDLIBS  := -lcsv -lpng -lz -lopenblas -lm -lpthread
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# Objects and programs of a sanitizer build live apart, so the two never mix.
+OBJ     := build
+BIN     := bin
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
+OBJ     := build/san
+BIN     := build/san/bin
 endif
 ifdef WERROR
 WARN    += -Werror
 endif
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
-LIB_OBJ    := $(LIB_SRC:%.c=build/%.o)
+LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
 FILTER_SRC := $(sort $(wildcard filters/*.c))
-FILTERS    := $(FILTER_SRC:filters/%.c=bin/%)
+FILTERS    := $(FILTER_SRC:filters/%.c=$(BIN)/%)
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
-UNITS      := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+UNITS      := $(UNIT_SRC:tests/unit/%.c=$(OBJ)/tests/%)
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -36,27 +43,28 @@ UNITS      := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 all: $(FILTERS)
 
-build/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-build/libfm.a: $(LIB_OBJ)
+$(OBJ)/libfm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/%: build/filters/%.o build/libfm.a
+$(BIN)/%: $(OBJ)/filters/%.o $(OBJ)/libfm.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-build/tests/%: build/tests/unit/%.o build/libfm.a
+$(OBJ)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/libfm.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(FILTER_SRC:%.c=build/%.d) $(UNIT_SRC:%.c=build/%.d)
+-include $(LIB_OBJ:.o=.d) $(FILTER_SRC:%.c=$(OBJ)/%.d) $(UNIT_SRC:%.c=$(OBJ)/%.d)
 
 # ---- tests ---------------------------------------------------------------
+# FM_BIN tells the bats tests which build of the programs to run.
 check: $(FILTERS) $(UNITS)
-	@tests/run $(UNITS)
+	@FM_BIN=$(abspath $(BIN)) tests/run $(UNITS)
 
 # ---- packages and data ---------------------------------------------------
 deps:

@@ -1,0 +1,87 @@
+/* network.h - a sequential network described by a small text file (an ".arch"),
+ * its parameters in one allocation, and batched forward/backward passes that
+ * split each batch across threads.
+ *
+ * Architecture text, one layer a line ('#' starts a comment):
+ *   input H W C                 first line: the image shape
+ *   conv N [k=3] [stride=1] [pad=same|valid|P]
+ *   dense N
+ *   relu | flatten | softmax    (softmax ends the network)
+ *   batchnorm [momentum=0.99] [eps=0.001]
+ *   maxpool [Z=2]               Z x Z windows, stride Z
+ *   dropout P
+ * The shipped architectures are samples/NAME.arch.
+ */
+#ifndef NETWORK_H
+#define NETWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "layers.h"
+
+typedef enum layer_kind {
+    LK_CONV, LK_DENSE, LK_RELU, LK_BATCHNORM, LK_MAXPOOL, LK_DROPOUT, LK_FLATTEN, LK_SOFTMAX
+} layer_kind;
+
+typedef struct layer {
+    layer_kind kind;
+    int ih, iw, ic;   /* input shape (a vector is 1 x 1 x n) */
+    int h, w, c;      /* output shape */
+    conv_shape conv;  /* LK_CONV */
+    int pool;         /* LK_MAXPOOL: Z */
+    float p;          /* LK_DROPOUT: drop probability */
+    float momentum, eps; /* LK_BATCHNORM */
+    size_t w_off, nw; /* weights (conv, dense) or gamma (batchnorm) in params */
+    size_t b_off, nb; /* biases or beta */
+    size_t s_off;     /* LK_BATCHNORM: running mean, then running variance, in buffers */
+} layer;
+
+typedef struct network {
+    int in_h, in_w, in_c, nclass;
+    int nlayers;
+    layer *layers;
+    size_t nparams;   /* trainable */
+    size_t nbuffers;  /* running statistics */
+    float *params;
+    float *buffers;
+    float norm_mean, norm_std; /* input x is used as (x - mean) / std; x in 0..255 */
+    char *arch;       /* the text the network was built from */
+} network;
+
+/* Parse arch text; name is used in messages ("study.arch: line 3: ..."). */
+network *net_from_arch(const char *text, const char *name, err *e);
+void net_free(network *n);
+/* Glorot-uniform weights (Keras' default), zero biases, gamma 1, beta 0,
+ * running mean 0 and variance 1. */
+void net_init(network *n, uint64_t seed);
+size_t net_in_elems(const network *n);
+/* Forward multiply-adds per image, for reports. */
+double net_flops_per_image(const network *n);
+/* Keras-style summary: layer, output shape, parameter count, totals. */
+void net_summary(const network *n, FILE *f);
+
+/* ---- batched passes ---- */
+typedef struct net_work net_work;
+
+/* Workspace for batches of up to bmax images, split across nthreads threads.
+ * training: keep what backward needs and allocate gradients. */
+net_work *net_work_new(const network *n, int bmax, int nthreads, int training, err *e);
+void net_work_free(net_work *w);
+/* The input buffer to fill: (bmax, H, W, C) raw pixel values 0..255. */
+float *net_input(net_work *w);
+/* Forward pass over B images already in net_input(); returns probs (B, nclass).
+ * training: batch statistics and dropout, with the dropout mask keyed by key. */
+const float *net_forward(network *n, net_work *w, int B, int training, uint64_t key);
+/* After a training forward: mean loss over the batch (labels (B)), gradients
+ * into net_grad(). smooth = label smoothing. */
+double net_backward(network *n, net_work *w, const int32_t *labels, int B, float smooth);
+/* Gradient of the mean loss with respect to params (nparams). */
+float *net_grad(net_work *w);
+
+/* Threads to use by default: the processors this process may run on. */
+int net_default_threads(void);
+
+#endif

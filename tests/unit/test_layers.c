@@ -1,0 +1,330 @@
+/* test_layers.c - finite-difference gradient checks for every layer's backward
+ * pass, and for a whole small network (one and two threads). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers.h"
+#include "network.h"
+#include "rng.h"
+#include "unit.h"
+
+static rng R;
+
+static void fill(float *x, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(scale * rng_normal(&R));
+}
+
+static float *alloc_random(size_t n, double scale)
+{
+    float *x = calloc(n, sizeof *x);
+    fill(x, n, scale);
+    return x;
+}
+
+/* loss = sum(r .* y): its gradient with respect to y is r. */
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+typedef double (*loss_fn)(void *ctx);
+
+/* Compare analytic[i] with a central difference of f in v[i], for up to 40 i. */
+static void check_grad(const char *what, float *v, size_t n, const float *analytic, loss_fn f, void *ctx)
+{
+    const float h = getenv("FD_H") ? (float)atof(getenv("FD_H")) : 1e-3f;
+    double worst = 0;
+    size_t worst_i = 0;
+    for (int trial = 0; trial < 40 && trial < (int)n; trial++) {
+        size_t i = n <= 40 ? (size_t)trial : rng_below(&R, n);
+        float keep = v[i];
+        v[i] = keep + h;
+        double lp = f(ctx);
+        v[i] = keep - h;
+        double lm = f(ctx);
+        v[i] = keep;
+        double num = (lp - lm) / (2.0 * h);
+        double a = analytic[i];
+        double rel = fabs(num - a) / (1e-2 + fmax(fabs(num), fabs(a)));
+        if (getenv("FD_DEBUG") && rel > 0.05)
+            printf("# %s[%zu]: numeric %.6g analytic %.6g\n", what, i, num, a);
+        if (rel > worst)
+            worst = rel, worst_i = i;
+    }
+    CHECK(worst < 2e-2, "%s: gradient matches finite differences (worst relative error %.2e at %zu)", what, worst,
+          worst_i);
+}
+
+/* ---- conv2d ---- */
+typedef struct conv_ctx {
+    conv_shape s;
+    int B;
+    float *in, *w, *b, *out, *r, *cols;
+} conv_ctx;
+
+static double conv_loss(void *p)
+{
+    conv_ctx *c = p;
+    conv2d_forward(c->out, c->in, c->w, c->b, &c->s, c->B, c->cols, 2);
+    return dot(c->out, c->r, (size_t)c->B * c->s.Ho * c->s.Wo * c->s.Cout);
+}
+
+static void test_conv(int K, int S, int P)
+{
+    conv_ctx c;
+    c.B = 3;
+    c.s = conv_shape_make(7, 6, 3, 4, K, S, P);
+    size_t ni = (size_t)c.B * 7 * 6 * 3, nw = (size_t)4 * K * K * 3, no = (size_t)c.B * c.s.Ho * c.s.Wo * 4;
+    c.in = alloc_random(ni, 1), c.w = alloc_random(nw, 0.3), c.b = alloc_random(4, 0.1);
+    c.out = calloc(no, sizeof(float)), c.r = alloc_random(no, 1);
+    c.cols = calloc(conv_cols_floats(&c.s, 2), sizeof(float));
+    float *din = calloc(ni, sizeof(float)), *dw = calloc(nw, sizeof(float)), *db = calloc(4, sizeof(float));
+    conv_loss(&c);
+    conv2d_backward(din, dw, db, c.r, c.in, c.w, &c.s, c.B, c.cols, 2);
+    char what[64];
+    snprintf(what, sizeof what, "conv2d k=%d stride=%d pad=%d input", K, S, P);
+    check_grad(what, c.in, ni, din, conv_loss, &c);
+    snprintf(what, sizeof what, "conv2d k=%d stride=%d pad=%d weights", K, S, P);
+    check_grad(what, c.w, nw, dw, conv_loss, &c);
+    snprintf(what, sizeof what, "conv2d k=%d stride=%d pad=%d bias", K, S, P);
+    check_grad(what, c.b, 4, db, conv_loss, &c);
+    free(c.in), free(c.w), free(c.b), free(c.out), free(c.r), free(c.cols), free(din), free(dw), free(db);
+}
+
+/* ---- dense ---- */
+typedef struct dense_ctx {
+    int B, Din, Dout;
+    float *in, *w, *b, *out, *r;
+} dense_ctx;
+
+static double dense_loss(void *p)
+{
+    dense_ctx *c = p;
+    dense_forward(c->out, c->in, c->w, c->b, c->B, c->Din, c->Dout);
+    return dot(c->out, c->r, (size_t)c->B * c->Dout);
+}
+
+static void test_dense(void)
+{
+    dense_ctx c = {4, 7, 5, NULL, NULL, NULL, NULL, NULL};
+    c.in = alloc_random(28, 1), c.w = alloc_random(35, 0.3), c.b = alloc_random(5, 0.1);
+    c.out = calloc(20, sizeof(float)), c.r = alloc_random(20, 1);
+    float *din = calloc(28, sizeof(float)), *dw = calloc(35, sizeof(float)), *db = calloc(5, sizeof(float));
+    dense_backward(din, dw, db, c.r, c.in, c.w, 4, 7, 5);
+    check_grad("dense input", c.in, 28, din, dense_loss, &c);
+    check_grad("dense weights", c.w, 35, dw, dense_loss, &c);
+    check_grad("dense bias", c.b, 5, db, dense_loss, &c);
+    free(c.in), free(c.w), free(c.b), free(c.out), free(c.r), free(din), free(dw), free(db);
+}
+
+/* ---- relu, maxpool, dropout: input gradients ---- */
+typedef struct simple_ctx {
+    int kind, B, H, W, C;
+    size_t n, no;
+    float *in, *out, *r;
+    uint8_t *aux;
+} simple_ctx;
+
+static double simple_loss(void *p)
+{
+    simple_ctx *c = p;
+    if (c->kind == 0)
+        relu_forward(c->out, c->in, c->n);
+    else if (c->kind == 1)
+        maxpool_forward(c->out, c->aux, c->in, c->B, c->H, c->W, c->C, 2);
+    else
+        dropout_forward(c->out, c->aux, c->in, c->n, 0.4f, 1234, 0);
+    return dot(c->out, c->r, c->no);
+}
+
+static void test_simple(int kind, const char *what)
+{
+    simple_ctx c = {kind, 2, 6, 5, 3, 2 * 6 * 5 * 3, 0, NULL, NULL, NULL, NULL};
+    c.no = kind == 1 ? (size_t)2 * 3 * 2 * 3 : c.n;
+    c.in = alloc_random(c.n, 1), c.out = calloc(c.n, sizeof(float)), c.r = alloc_random(c.no, 1);
+    c.aux = calloc(c.n, 1);
+    float *din = calloc(c.n, sizeof(float));
+    simple_loss(&c);
+    if (kind == 0)
+        relu_backward(din, c.r, c.out, c.n);
+    else if (kind == 1)
+        maxpool_backward(din, c.r, c.aux, c.B, c.H, c.W, c.C, 2);
+    else
+        dropout_backward(din, c.r, c.aux, c.n, 0.4f);
+    check_grad(what, c.in, c.n, din, simple_loss, &c);
+    free(c.in), free(c.out), free(c.r), free(c.aux), free(din);
+}
+
+/* ---- batch norm (training mode: the batch statistics depend on the input) ---- */
+typedef struct bn_ctx {
+    size_t N;
+    int C;
+    float *in, *gamma, *beta, *out, *xhat, *mean, *invstd, *r;
+} bn_ctx;
+
+static double bn_loss(void *p)
+{
+    bn_ctx *c = p;
+    batchnorm_forward_train(c->out, c->xhat, c->mean, c->invstd, c->in, c->gamma, c->beta, 1e-3f, c->N, c->C);
+    return dot(c->out, c->r, c->N * c->C);
+}
+
+static void test_batchnorm(void)
+{
+    bn_ctx c = {24, 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    size_t n = c.N * c.C;
+    c.in = alloc_random(n, 2), c.gamma = alloc_random(3, 1), c.beta = alloc_random(3, 1);
+    c.out = calloc(n, sizeof(float)), c.xhat = calloc(n, sizeof(float)), c.r = alloc_random(n, 1);
+    c.mean = calloc(3, sizeof(float)), c.invstd = calloc(3, sizeof(float));
+    float *din = calloc(n, sizeof(float)), dg[3] = {0}, dbeta[3] = {0};
+    bn_loss(&c);
+    batchnorm_backward(din, dg, dbeta, c.r, c.xhat, c.invstd, c.gamma, c.N, c.C);
+    check_grad("batchnorm input", c.in, n, din, bn_loss, &c);
+    check_grad("batchnorm gamma", c.gamma, 3, dg, bn_loss, &c);
+    check_grad("batchnorm beta", c.beta, 3, dbeta, bn_loss, &c);
+    /* inference with running stats equal to the batch's gives the training output */
+    bn_loss(&c); /* the checks above left a perturbed evaluation behind */
+    float rvar[3];
+    for (int k = 0; k < 3; k++)
+        rvar[k] = 1.0f / (c.invstd[k] * c.invstd[k]) - 1e-3f;
+    float *inf = calloc(n, sizeof(float));
+    batchnorm_forward_infer(inf, c.in, c.mean, rvar, c.gamma, c.beta, 1e-3f, c.N, c.C);
+    double md = 0;
+    for (size_t i = 0; i < n; i++)
+        md = fmax(md, fabs(inf[i] - c.out[i]));
+    CHECK(md < 1e-3, "batchnorm inference with the batch's statistics equals training output (%.1e)", md);
+    free(c.in), free(c.gamma), free(c.beta), free(c.out), free(c.xhat), free(c.r), free(c.mean), free(c.invstd);
+    free(din), free(inf);
+}
+
+/* ---- softmax + cross-entropy ---- */
+typedef struct sx_ctx {
+    int B, K;
+    float smooth;
+    float *logits, *probs;
+    int32_t labels[5];
+} sx_ctx;
+
+static double sx_loss(void *p)
+{
+    sx_ctx *c = p;
+    return softmax_xent_forward(c->probs, c->logits, c->labels, c->B, c->K, c->smooth) / c->B;
+}
+
+static void test_softmax_xent(float smooth)
+{
+    sx_ctx c = {5, 4, smooth, NULL, NULL, {0, 3, 1, 2, 3}};
+    c.logits = alloc_random(20, 2), c.probs = calloc(20, sizeof(float));
+    float d[20];
+    sx_loss(&c);
+    softmax_xent_backward(d, c.probs, c.labels, 5, 4, smooth, 5);
+    char what[64];
+    snprintf(what, sizeof what, "softmax cross-entropy (smoothing %.1f) logits", (double)smooth);
+    check_grad(what, c.logits, 20, d, sx_loss, &c);
+    double s = 0;
+    for (int k = 0; k < 4; k++)
+        s += c.probs[k];
+    CHECK(fabs(s - 1) < 1e-6, "softmax rows sum to 1 (%.9f)", s);
+    free(c.logits), free(c.probs);
+}
+
+/* ---- whole network ---- */
+static const char tiny_arch[] = "input 6 6 2\n"
+                                "conv 4 k=3\nrelu\nbatchnorm\nmaxpool 2\ndropout 0.25\n"
+                                "conv 3 k=3 pad=valid\nflatten\ndense 5\nrelu\ndense 3\nsoftmax\n";
+
+typedef struct net_ctx {
+    network *n;
+    net_work *w;
+    const float *x;
+    int32_t labels[6];
+    int B;
+} net_ctx;
+
+static double net_loss(void *p)
+{
+    net_ctx *c = p;
+    memcpy(net_input(c->w), c->x, (size_t)c->B * net_in_elems(c->n) * sizeof(float));
+    const float *probs = net_forward(c->n, c->w, c->B, 1, 99);
+    double l = 0;
+    for (int b = 0; b < c->B; b++)
+        l -= log(probs[b * 3 + c->labels[b]]);
+    return l / c->B;
+}
+
+static void test_network(int threads)
+{
+    err e;
+    network *n = net_from_arch(tiny_arch, "tiny", &e);
+    CHECK(n != NULL, "tiny network parses");
+    if (!n)
+        return;
+    net_init(n, 7);
+    n->norm_mean = 100, n->norm_std = 60;
+    net_ctx c = {n, net_work_new(n, 6, threads, 1, &e), NULL, {0, 1, 2, 1, 0, 2}, 6};
+    float *x = alloc_random(6 * net_in_elems(n), 60);
+    c.x = x;
+    double l = net_loss(&c);
+    double lb = net_backward(n, c.w, c.labels, 6, 0.0f);
+    CHECK(fabs(l - lb) < 1e-5, "network (%d threads): backward's loss equals forward's (%.6f, %.6f)", threads, l, lb);
+    float *g = malloc(n->nparams * sizeof(float));
+    memcpy(g, net_grad(c.w), n->nparams * sizeof(float));
+    char what[64];
+    snprintf(what, sizeof what, "whole network, %d thread(s), parameters", threads);
+    check_grad(what, n->params, n->nparams, g, net_loss, &c);
+    /* every layer's parameters, checked separately so a small layer is not drowned out */
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *ly = &n->layers[i];
+        if (ly->nw == 0)
+            continue;
+        snprintf(what, sizeof what, "whole network, %d thread(s), layer %d weights", threads, i + 1);
+        check_grad(what, n->params + ly->w_off, ly->nw, g + ly->w_off, net_loss, &c);
+    }
+    free(g), free(x);
+    net_work_free(c.w);
+    net_free(n);
+}
+
+static void test_arch_errors(void)
+{
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"conv 3\n", "t: line 1: the first layer must be 'input H W C'"},
+        {"input 28 28 1\nconv\nsoftmax\n", "t: line 2: conv: expected a filter count, e.g. 'conv 32 k=3'"},
+        {"input 28 28 1\nwibble 3\n", "t: line 2: unknown layer 'wibble' (conv, dense, relu, batchnorm, maxpool, dropout, flatten, softmax)"},
+        {"input 28 28 1\nflatten\ndense 10\n", "t: the network must start with 'input H W C' and end with 'softmax'"},
+        {"input 28 28 1\nconv 8\nsoftmax\n", "t: line 3: softmax needs a vector input (add flatten and dense)"},
+        {"input 2 2 1\nmaxpool 4\n", "t: line 2: maxpool: 4x4 window does not fit a 2x2 input"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err e = {{0}};
+        network *n = net_from_arch(cases[i].text, "t", &e);
+        CHECK(!n && strcmp(e.msg, cases[i].msg) == 0, "arch error: %s (got '%s')", cases[i].msg, e.msg);
+        net_free(n);
+    }
+}
+
+int main(void)
+{
+    rng_seed(&R, 42);
+    test_conv(3, 1, 1);
+    test_conv(3, 2, 0);
+    test_conv(1, 1, 0);
+    test_dense();
+    test_simple(0, "relu input");
+    test_simple(1, "maxpool input");
+    test_simple(2, "dropout input");
+    test_batchnorm();
+    test_softmax_xent(0.0f);
+    test_softmax_xent(0.1f);
+    test_network(1);
+    test_network(2);
+    test_arch_errors();
+    UNIT_EXIT();
+}
