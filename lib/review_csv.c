@@ -1,0 +1,263 @@
+/* review_csv.c - RFC 4180 output, strict libcsv input with line numbers,
+ * and class-name lists (see review_csv.h).
+ *
+ * libcsv is fed one physical line at a time so that errors can name the
+ * line; it cannot stop from a callback, so callbacks record the first error
+ * and the feeding loop checks it after every csv_parse().
+ */
+#include "review_csv.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "classes.h"
+
+/* ---- writing ------------------------------------------------------------ */
+
+int rc_needs_quotes(const char *s)
+{
+    if (!*s)
+        return 0;
+    if (s[0] == ' ' || s[0] == '\t' || s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == '\t')
+        return 1;
+    return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+void rc_put_field(FILE *f, const char *s)
+{
+    if (!rc_needs_quotes(s)) {
+        fputs(s, f);
+        return;
+    }
+    putc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            putc('"', f);
+        putc(*s, f);
+    }
+    putc('"', f);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+#define RC_MAX_FIELDS 256
+#define RC_MAX_FIELD_BYTES 65536
+
+typedef struct rd {
+    const char *name;
+    rc_row_fn fn;
+    void *user;
+    err *e;
+    int failed;
+    unsigned long line;     /* physical line being fed */
+    unsigned long newlines; /* newlines inside the current row's quoted fields */
+    unsigned long row;
+    unsigned long row_end;  /* line the last complete row ended on */
+    size_t nfield;
+    char *fields[RC_MAX_FIELDS];
+} rd;
+
+static void rd_clear(rd *r)
+{
+    for (size_t i = 0; i < r->nfield; i++)
+        free(r->fields[i]);
+    r->nfield = 0;
+    r->newlines = 0;
+}
+
+static void on_field(void *data, size_t len, void *vctx)
+{
+    rd *r = vctx;
+    if (r->failed)
+        return;
+    if (r->nfield == RC_MAX_FIELDS || len > RC_MAX_FIELD_BYTES) {
+        r->failed = 1;
+        err_set(r->e, "%s: line %lu: %s", r->name, r->line - r->newlines,
+                len > RC_MAX_FIELD_BYTES ? "field too long" : "too many fields");
+        return;
+    }
+    char *s = malloc(len + 1);
+    if (!s) {
+        r->failed = 1;
+        err_set(r->e, "%s: out of memory", r->name);
+        return;
+    }
+    if (len)
+        memcpy(s, data, len);
+    s[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        r->newlines += s[i] == '\n';
+    r->fields[r->nfield++] = s;
+}
+
+static void on_row(int term, void *vctx)
+{
+    rd *r = vctx;
+    (void)term;
+    if (r->failed)
+        return;
+    /* the row ends on the line being fed; it started that many newlines earlier */
+    unsigned long start = r->line - r->newlines;
+    if (r->fn(r->user, r->row, start, r->nfield, r->fields, r->e) != 0)
+        r->failed = 1;
+    r->row++;
+    r->row_end = r->line;
+    rd_clear(r);
+}
+
+static int parse_error(rd *r, struct csv_parser *p)
+{
+    if (r->failed)
+        return -1;
+    r->failed = 1;
+    return err_set(r->e, "%s: line %lu: %s", r->name, r->line,
+                   csv_error(p) == CSV_EPARSE ? "malformed CSV (stray or unterminated quote)"
+                                              : csv_strerror(csv_error(p)));
+}
+
+int rc_read(FILE *f, const char *name, rc_row_fn fn, void *user, err *e)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return err_set(e, "%s: out of memory", name);
+    rd r;
+    memset(&r, 0, sizeof r);
+    r.name = name;
+    r.fn = fn;
+    r.user = user;
+    r.e = e;
+    r.line = 1;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, first = 1;
+    errno = 0;
+    while ((n = getline(&buf, &cap, f)) > 0) {
+        const char *s = buf;
+        size_t len = (size_t)n;
+        if (first && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3;
+            len -= 3;
+        }
+        first = 0;
+        if (csv_parse(&p, s, len, on_field, on_row, &r) != len || r.failed) {
+            rc = parse_error(&r, &p);
+            break;
+        }
+        if (s[len - 1] == '\n')
+            r.line++;
+    }
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, "%s: line %lu: read error: %s", name, r.line, strerror(errno ? errno : EIO));
+    if (rc == 0) {
+        if (r.line > 1 && r.nfield == 0)
+            r.line--; /* point errors at the last line, not past it */
+        if (csv_fini(&p, on_field, on_row, &r) != 0 && !r.failed) {
+            r.failed = 1; /* the only error csv_fini reports in strict mode */
+            rc = err_set(e, "%s: line %lu: unterminated quoted field (runs to the end of the file)", name,
+                         r.row_end + 1);
+        } else if (r.failed) {
+            rc = -1;
+        }
+        if (rc == 0 && r.row == 0)
+            rc = err_set(e, "%s: empty file (no header row)", name);
+    }
+    rd_clear(&r);
+    csv_free(&p);
+    free(buf);
+    return rc;
+}
+
+/* ---- class names -------------------------------------------------------- */
+
+void rc_classes_free(rc_classes *c)
+{
+    if (c->names)
+        for (int i = 0; i < c->k; i++)
+            free(c->names[i]);
+    free(c->names);
+    c->names = NULL;
+}
+
+int rc_classes_init(rc_classes *c, int k, const char *path, err *e)
+{
+    c->k = k;
+    c->names = calloc((size_t)k, sizeof *c->names);
+    if (!c->names)
+        return err_set(e, "out of memory");
+    if (!path) {
+        for (int i = 0; i < k; i++) {
+            char b[32];
+            snprintf(b, sizeof b, "class %d", i);
+            c->names[i] = strdup(k == FM_NCLASS ? fm_class_names[i] : b);
+            if (!c->names[i]) {
+                rc_classes_free(c);
+                return err_set(e, "out of memory");
+            }
+        }
+        return 0;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        err_set(e, "%s: %s", path, strerror(errno));
+        rc_classes_free(c);
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int i = 0, rc = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (i == k) {
+            rc = err_set(e, "%s: line %d: more than %d class names", path, i + 1, k);
+            break;
+        }
+        if (n == 0) {
+            rc = err_set(e, "%s: line %d: empty class name", path, i + 1);
+            break;
+        }
+        if (!(c->names[i++] = strdup(line))) {
+            rc = err_set(e, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, "%s: read error: %s", path, strerror(errno));
+    if (rc == 0 && i < k)
+        rc = err_set(e, "%s: %d class names, expected %d", path, i, k);
+    free(line);
+    fclose(f);
+    if (rc)
+        rc_classes_free(c);
+    return rc;
+}
+
+int rc_classes_lookup(const rc_classes *c, const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return -1;
+    int digits = 1;
+    for (size_t i = 0; i < len; i++)
+        digits &= isdigit((unsigned char)s[i]) != 0;
+    if (digits) {
+        if (len > 6)
+            return -1;
+        long v = strtol(s, NULL, 10);
+        return v < c->k ? (int)v : -1;
+    }
+    for (int i = 0; i < c->k; i++)
+        if (strlen(c->names[i]) == len && strncasecmp(c->names[i], s, len) == 0)
+            return i;
+    return -1;
+}
