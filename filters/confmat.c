@@ -1,0 +1,536 @@
+/* confmat - confusion matrix, accuracy and classification report of a prediction stream.
+ *
+ * Definitions follow scikit-learn's classification_report (zero_division
+ * default): precision = tp / predicted, 0 for a class never predicted;
+ * recall = tp / support, 0 for a class absent from the truth; F1 =
+ * 2tp / (2tp + fp + fn), 0 when both are 0. Like sklearn, the report lists
+ * the classes that occur in the truth or the predictions, and the macro and
+ * weighted averages run over those. The confusion matrix shows all K.
+ * The predicted class is the argmax; ties go to the lowest class index.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "png_image.h"
+#include "tensor_stream.h"
+
+#define MAX_CLASSES 1024
+#define LOG_EPS 1e-15 /* sklearn's log_loss clipping (its eps default up to 1.2) */
+
+static const char usage[] =
+    "Usage: confmat [OPTION]... [FILE]\n"
+    "Evaluate a prediction stream (f32 class probabilities with true labels, as predict writes it):\n"
+    "accuracy, confusion matrix (rows: true class, columns: predicted), classification report\n"
+    "(precision, recall, F1, support as scikit-learn's classification_report defines them),\n"
+    "log-loss and the most-confused pairs. The predicted class is the argmax (ties: lowest index).\n"
+    "With no FILE, or FILE '-', read stdin.\n"
+    "\n"
+    "  -p, --pairs N       list the N most-confused pairs [5]\n"
+    "  -t, --top-k K       also report top-K accuracy [off]\n"
+    "  -d, --digits D      digits in the classification report [2]\n"
+    "  -c, --csv           print the confusion matrix as CSV instead of the text report\n"
+    "  -j, --json          print every figure as JSON instead of the text report\n"
+    "  -P, --png FILE      also draw the confusion matrix as a heatmap (row-normalised) into FILE\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
+
+typedef enum outfmt { OUT_TEXT, OUT_CSV, OUT_JSON } outfmt;
+
+typedef struct options {
+    long pairs, topk;
+    int digits;
+    outfmt fmt;
+    const char *png, *path;
+} options;
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {5, 0, 2, OUT_TEXT, NULL, NULL};
+    static const struct option longs[] = {
+        {"pairs", required_argument, 0, 'p'}, {"top-k", required_argument, 0, 't'},
+        {"digits", required_argument, 0, 'd'}, {"csv", no_argument, 0, 'c'},
+        {"json", no_argument, 0, 'j'},         {"png", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    int ch, nfmt = 0;
+    while ((ch = getopt_long(argc, argv, "p:t:d:cjP:hV", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'p': o.pairs = cli_long("--pairs", optarg, 0, 1000000); break;
+        case 't': o.topk = cli_long("--top-k", optarg, 1, MAX_CLASSES); break;
+        case 'd': o.digits = (int)cli_long("--digits", optarg, 0, 10); break;
+        case 'c': o.fmt = OUT_CSV, nfmt++; break;
+        case 'j': o.fmt = OUT_JSON, nfmt++; break;
+        case 'P': o.png = optarg; break;
+        case 'h': cli_help(usage);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (nfmt > 1)
+        cli_usage_error("--csv and --json exclude each other");
+    if (argc - optind > 1)
+        cli_usage_error("too many arguments (one input file at most)");
+    o.path = optind < argc ? argv[optind] : NULL;
+    return o;
+}
+
+/* ---- counting ---------------------------------------------------------- */
+
+typedef struct tally {
+    int k;
+    uint64_t n, correct, topk_hits;
+    uint64_t *cm;       /* (k, k): rows true, columns predicted */
+    double logloss;     /* sum of -ln(clipped p_true) */
+    int probabilities;  /* every row is a probability vector so far */
+} tally;
+
+/* Adds one record; returns -1 with a message for a record we cannot count. */
+static int tally_add(tally *t, const float *x, int32_t label, long topk, err *e)
+{
+    int k = t->k;
+    if (label < 0)
+        return err_set(e, "no true label (confmat needs labelled predictions)");
+    if (label >= k)
+        return err_set(e, "true label %d out of range for %d classes", label, k);
+    int best = 0;
+    double sum = 0;
+    for (int j = 0; j < k; j++) {
+        if (!isfinite(x[j]))
+            return err_set(e, "score of class %d is %g", j, (double)x[j]);
+        if (x[j] > x[best])
+            best = j;
+        if (x[j] < 0 || x[j] > 1)
+            t->probabilities = 0;
+        sum += x[j];
+    }
+    if (fabs(sum - 1) > 1e-3)
+        t->probabilities = 0;
+    if (topk) {
+        long rank = 0; /* classes ranked above the true one; ties: lower index first */
+        for (int j = 0; j < k; j++)
+            rank += x[j] > x[label] || (x[j] == x[label] && j < label);
+        t->topk_hits += rank < topk;
+    }
+    double p = x[label];
+    p = p < LOG_EPS ? LOG_EPS : p > 1 - LOG_EPS ? 1 - LOG_EPS : p;
+    t->logloss -= log(p);
+    t->cm[(size_t)label * k + best]++;
+    t->correct += best == label;
+    t->n++;
+    return 0;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+typedef struct metrics {
+    uint64_t tp, predicted, support;
+    double precision, recall, f1;
+    int in_report; /* occurs in the truth or the predictions */
+} metrics;
+
+typedef struct summary {
+    metrics *m;
+    int nreport;
+    double macro[3], weighted[3];
+} summary;
+
+static summary summarise(const tally *t)
+{
+    int k = t->k;
+    summary s = {calloc((size_t)k, sizeof(metrics)), 0, {0, 0, 0}, {0, 0, 0}};
+    if (!s.m)
+        cli_die("out of memory");
+    for (int i = 0; i < k; i++) {
+        metrics *m = &s.m[i];
+        m->tp = t->cm[(size_t)i * k + i];
+        for (int j = 0; j < k; j++) {
+            m->support += t->cm[(size_t)i * k + j];
+            m->predicted += t->cm[(size_t)j * k + i];
+        }
+        uint64_t fp = m->predicted - m->tp, fn = m->support - m->tp;
+        m->precision = m->predicted ? (double)m->tp / (double)m->predicted : 0;
+        m->recall = m->support ? (double)m->tp / (double)m->support : 0;
+        m->f1 = 2 * m->tp + fp + fn ? 2.0 * (double)m->tp / (double)(2 * m->tp + fp + fn) : 0;
+        m->in_report = m->support || m->predicted;
+        if (!m->in_report)
+            continue;
+        s.nreport++;
+        double v[3] = {m->precision, m->recall, m->f1};
+        for (int q = 0; q < 3; q++) {
+            s.macro[q] += v[q];
+            s.weighted[q] += v[q] * (double)m->support;
+        }
+    }
+    for (int q = 0; q < 3; q++) {
+        s.macro[q] /= s.nreport;
+        s.weighted[q] /= (double)t->n;
+    }
+    return s;
+}
+
+static const char *class_name(int k, int i, char *buf, unsigned len)
+{
+    if (k == FM_NCLASS)
+        return fm_class_names[i];
+    snprintf(buf, len, "class %d", i);
+    return buf;
+}
+
+typedef struct pair {
+    int t, p;
+    uint64_t count;
+} pair;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->p > y->p) - (x->p < y->p);
+}
+
+/* Off-diagonal cells with a count, most first (ties: by true, then predicted class). */
+static pair *confused_pairs(const tally *t, size_t *n)
+{
+    int k = t->k;
+    size_t cap = 0;
+    for (size_t c = 0; c < (size_t)k * k; c++)
+        cap += c / k != c % k && t->cm[c];
+    pair *v = malloc((cap ? cap : 1) * sizeof *v);
+    if (!v)
+        cli_die("out of memory");
+    *n = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+            if (i != j && t->cm[(size_t)i * k + j])
+                v[(*n)++] = (pair){i, j, t->cm[(size_t)i * k + j]};
+    qsort(v, *n, sizeof *v, pair_cmp);
+    return v;
+}
+
+static int ndigits(uint64_t v)
+{
+    int d = 1;
+    while (v >= 10)
+        v /= 10, d++;
+    return d;
+}
+
+static void print_matrix(const tally *t)
+{
+    int k = t->k;
+    char buf[32];
+    uint64_t max = (uint64_t)(k - 1);
+    int lw = 0;
+    for (size_t c = 0; c < (size_t)k * k; c++)
+        max = t->cm[c] > max ? t->cm[c] : max;
+    for (int i = 0; i < k; i++) {
+        int w = ndigits((uint64_t)i) + 1 + (int)strlen(class_name(k, i, buf, sizeof buf));
+        lw = w > lw ? w : lw;
+    }
+    int cw = ndigits(max) + 2;
+    cw = cw < 5 ? 5 : cw;
+    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", lw, "");
+    for (int j = 0; j < k; j++)
+        printf("%*d", cw, j);
+    putchar('\n');
+    for (int i = 0; i < k; i++) {
+        int w = printf("%d %s", i, class_name(k, i, buf, sizeof buf));
+        printf("%*s", lw - w, "");
+        for (int j = 0; j < k; j++)
+            printf("%*llu", cw, (unsigned long long)t->cm[(size_t)i * k + j]);
+        putchar('\n');
+    }
+}
+
+/* Laid out exactly as sklearn.metrics.classification_report(digits=D) prints. */
+static void print_report(const tally *t, const summary *s, int digits)
+{
+    int k = t->k;
+    char buf[32];
+    int width = (int)strlen("weighted avg");
+    width = digits > width ? digits : width;
+    for (int i = 0; i < k; i++) {
+        int w = (int)strlen(class_name(k, i, buf, sizeof buf));
+        if (s->m[i].in_report && w > width)
+            width = w;
+    }
+    printf("%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score", "support");
+    for (int i = 0; i < k; i++) {
+        const metrics *m = &s->m[i];
+        if (m->in_report)
+            printf("%*s  %9.*f %9.*f %9.*f %9llu\n", width, class_name(k, i, buf, sizeof buf), digits, m->precision,
+                   digits, m->recall, digits, m->f1, (unsigned long long)m->support);
+    }
+    unsigned long long n = (unsigned long long)t->n;
+    printf("\n%*s  %9s %9s %9.*f %9llu\n", width, "accuracy", "", "", digits, (double)t->correct / (double)t->n, n);
+    printf("%*s  %9.*f %9.*f %9.*f %9llu\n", width, "macro avg", digits, s->macro[0], digits, s->macro[1], digits,
+           s->macro[2], n);
+    printf("%*s  %9.*f %9.*f %9.*f %9llu\n", width, "weighted avg", digits, s->weighted[0], digits, s->weighted[1],
+           digits, s->weighted[2], n);
+    /* sklearn says these with an UndefinedMetricWarning. */
+    const char *what[2] = {"precision set to 0 for classes never predicted (as sklearn's zero_division)",
+                           "recall set to 0 for classes absent from the truth (as sklearn's zero_division)"};
+    for (int q = 0; q < 2; q++) {
+        int first = 1;
+        for (int i = 0; i < k; i++) {
+            const metrics *m = &s->m[i];
+            if (m->in_report && (q == 0 ? !m->predicted : !m->support)) {
+                printf("%s%s", first ? "note: " : ", ", class_name(k, i, buf, sizeof buf));
+                first = 0;
+            }
+        }
+        if (!first)
+            printf(": %s\n", what[q]);
+    }
+}
+
+static void print_text(const tally *t, const summary *s, const options *o)
+{
+    char b1[32], b2[32];
+    unsigned long long n = (unsigned long long)t->n, ok = (unsigned long long)t->correct;
+    printf("records: %llu\n", n);
+    printf("accuracy: %.4f (%llu of %llu correct; %llu error%s)\n", (double)ok / (double)n, ok, n, n - ok,
+           n - ok == 1 ? "" : "s");
+    if (o->topk)
+        printf("top-%ld accuracy: %.4f (%llu of %llu)\n", o->topk, (double)t->topk_hits / (double)n,
+               (unsigned long long)t->topk_hits, n);
+    if (t->probabilities)
+        printf("log-loss: %.4f (mean -ln p(true class), p clipped to [1e-15, 1 - 1e-15])\n", t->logloss / (double)n);
+    else
+        printf("log-loss: n/a (the scores are not probabilities)\n");
+    putchar('\n');
+    print_matrix(t);
+    printf("\nclassification report\n");
+    print_report(t, s, o->digits);
+    if (o->pairs) {
+        size_t np;
+        pair *v = confused_pairs(t, &np);
+        printf("\nmost-confused pairs (true -> predicted: count, share of the true class)\n");
+        if (!np)
+            printf("  none: every prediction is right\n");
+        for (size_t i = 0; i < np && i < (size_t)o->pairs; i++)
+            printf("  %s -> %s: %llu (%.1f%%)\n", class_name(t->k, v[i].t, b1, sizeof b1),
+                   class_name(t->k, v[i].p, b2, sizeof b2), (unsigned long long)v[i].count,
+                   100.0 * (double)v[i].count / (double)s->m[v[i].t].support);
+        free(v);
+    }
+}
+
+static void print_csv(const tally *t)
+{
+    int k = t->k;
+    char buf[32];
+    printf("class,name");
+    for (int j = 0; j < k; j++)
+        printf(",%s", class_name(k, j, buf, sizeof buf));
+    putchar('\n');
+    for (int i = 0; i < k; i++) {
+        printf("%d,%s", i, class_name(k, i, buf, sizeof buf));
+        for (int j = 0; j < k; j++)
+            printf(",%llu", (unsigned long long)t->cm[(size_t)i * k + j]);
+        putchar('\n');
+    }
+}
+
+static void json_metrics(const char *key, const double *v, uint64_t support)
+{
+    printf("\"%s\": {\"precision\": %.10g, \"recall\": %.10g, \"f1\": %.10g, \"support\": %llu}", key, v[0], v[1],
+           v[2], (unsigned long long)support);
+}
+
+static void print_json(const tally *t, const summary *s, const options *o)
+{
+    int k = t->k;
+    char buf[32];
+    double n = (double)t->n;
+    printf("{\n  \"records\": %llu,\n  \"classes\": %d,\n", (unsigned long long)t->n, k);
+    printf("  \"accuracy\": %.10g,\n  \"errors\": %llu,\n", (double)t->correct / n,
+           (unsigned long long)(t->n - t->correct));
+    if (o->topk)
+        printf("  \"top_k\": {\"k\": %ld, \"accuracy\": %.10g},\n", o->topk, (double)t->topk_hits / n);
+    if (t->probabilities)
+        printf("  \"log_loss\": %.10g,\n", t->logloss / n);
+    else
+        printf("  \"log_loss\": null,\n");
+    printf("  \"names\": [");
+    for (int i = 0; i < k; i++)
+        printf("%s\"%s\"", i ? ", " : "", class_name(k, i, buf, sizeof buf));
+    printf("],\n  \"matrix\": [\n");
+    for (int i = 0; i < k; i++) {
+        printf("    [");
+        for (int j = 0; j < k; j++)
+            printf("%s%llu", j ? ", " : "", (unsigned long long)t->cm[(size_t)i * k + j]);
+        printf("]%s\n", i + 1 < k ? "," : "");
+    }
+    printf("  ],\n  \"report\": [\n");
+    int left = s->nreport;
+    for (int i = 0; i < k; i++) {
+        const metrics *m = &s->m[i];
+        if (!m->in_report)
+            continue;
+        printf("    {\"class\": %d, \"name\": \"%s\", \"precision\": %.10g, \"recall\": %.10g, \"f1\": %.10g, "
+               "\"support\": %llu, \"predicted\": %llu}%s\n",
+               i, class_name(k, i, buf, sizeof buf), m->precision, m->recall, m->f1, (unsigned long long)m->support,
+               (unsigned long long)m->predicted, --left ? "," : "");
+    }
+    printf("  ],\n  ");
+    json_metrics("macro_avg", s->macro, t->n);
+    printf(",\n  ");
+    json_metrics("weighted_avg", s->weighted, t->n);
+    printf(",\n  \"confused_pairs\": [");
+    size_t np;
+    pair *v = confused_pairs(t, &np);
+    for (size_t i = 0; i < np && i < (size_t)o->pairs; i++)
+        printf("%s\n    {\"true\": %d, \"predicted\": %d, \"count\": %llu}", i ? "," : "", v[i].t, v[i].p,
+               (unsigned long long)v[i].count);
+    printf("%s]\n}\n", np && o->pairs ? "\n  " : "");
+    free(v);
+}
+
+/* ---- heatmap ----------------------------------------------------------- */
+
+/* A 3x5 bitmap font for the digits, one row per 3 bits, top row first. */
+static const unsigned char font3x5[10][5] = {
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
+};
+
+typedef struct canvas {
+    unsigned char *rgb;
+    int w, h;
+} canvas;
+
+static void fill(canvas *c, int x0, int y0, int w, int h, const unsigned char col[3])
+{
+    for (int y = y0; y < y0 + h && y < c->h; y++)
+        for (int x = x0; x < x0 + w && x < c->w; x++)
+            memcpy(c->rgb + ((size_t)y * c->w + x) * 3, col, 3);
+}
+
+/* Draws v centred in the box (x0, y0, w, h) if it fits, at scale 3, 2 or 1. */
+static void draw_number(canvas *c, uint64_t v, int x0, int y0, int w, int h, const unsigned char col[3])
+{
+    char s[24];
+    int len = snprintf(s, sizeof s, "%llu", (unsigned long long)v);
+    int sc = 3;
+    while (sc > 0 && (len * 4 * sc - sc > w - 2 || 5 * sc > h - 2))
+        sc--;
+    if (!sc)
+        return;
+    int tx = x0 + (w - (len * 4 * sc - sc)) / 2, ty = y0 + (h - 5 * sc) / 2;
+    for (int i = 0; i < len; i++)
+        for (int r = 0; r < 5; r++)
+            for (int b = 0; b < 3; b++)
+                if (font3x5[s[i] - '0'][r] & (4 >> b))
+                    fill(c, tx + (i * 4 + b) * sc, ty + r * sc, sc, sc, col);
+}
+
+/* Cells coloured by the share of the true class (white to dark blue, like
+ * matplotlib's "Blues"), counts written in the cells, class indices on the
+ * top and left margins. */
+static void write_png(const tally *t, const char *path)
+{
+    int k = t->k;
+    int cell = k <= 20 ? 40 : 800 / k < 4 ? 4 : 800 / k;
+    int margin = cell >= 12 ? cell : 0;
+    canvas c = {NULL, margin + k * cell, margin + k * cell};
+    c.rgb = malloc((size_t)c.w * c.h * 3);
+    if (!c.rgb)
+        cli_die("out of memory");
+    static const unsigned char white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
+    fill(&c, 0, 0, c.w, c.h, white);
+    for (int i = 0; i < k; i++) {
+        uint64_t support = 0;
+        for (int j = 0; j < k; j++)
+            support += t->cm[(size_t)i * k + j];
+        if (margin) {
+            draw_number(&c, (uint64_t)i, margin + i * cell, 0, cell, margin, black);
+            draw_number(&c, (uint64_t)i, 0, margin + i * cell, margin, cell, black);
+        }
+        for (int j = 0; j < k; j++) {
+            uint64_t v = t->cm[(size_t)i * k + j];
+            double f = support ? (double)v / (double)support : 0;
+            unsigned char col[3] = {(unsigned char)lround(255 - f * (255 - 8)), (unsigned char)lround(255 - f * (255 - 48)),
+                                    (unsigned char)lround(255 - f * (255 - 107))};
+            fill(&c, margin + j * cell, margin + i * cell, cell, cell, col);
+            if (v)
+                draw_number(&c, v, margin + j * cell, margin + i * cell, cell, cell, f > 0.5 ? white : black);
+        }
+    }
+    err e;
+    if (png_write_rgb(path, (uint32_t)c.w, (uint32_t)c.h, c.rgb, &e) < 0)
+        cli_die_err(&e);
+    free(c.rgb);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    options o = parse_command_line(argc, argv);
+    const char *name = cli_name(o.path);
+    err e;
+    FILE *f = ts_fopen_in(o.path, &e);
+    if (!f)
+        cli_die_err(&e);
+    ts_reader *r = ts_open(f, name, &e);
+    if (!r)
+        cli_die_err(&e);
+    const ts_header *h = ts_header_of(r);
+    char shape[64];
+    if (h->dtype != TS_F32 || h->rank != 1)
+        cli_die("%s: a %s stream is not predictions (expected f32 class scores, rank 1: run predict first)", name,
+                ts_shape_str(h, shape, sizeof shape));
+    if (h->dims[0] > MAX_CLASSES)
+        cli_die("%s: %u classes (confmat handles up to %d)", name, h->dims[0], MAX_CLASSES);
+    if (h->nclass && h->nclass != h->dims[0])
+        cli_die("%s: the header says %u classes but each record has %u scores", name, h->nclass, h->dims[0]);
+    if (o.topk > (long)h->dims[0])
+        cli_usage_error("--top-k %ld: the stream has only %u classes", o.topk, h->dims[0]);
+
+    tally t = {(int)h->dims[0], 0, 0, 0, NULL, 0, 1};
+    t.cm = calloc((size_t)t.k * t.k, sizeof *t.cm);
+    enum { BATCH = 256 };
+    float *x = malloc((size_t)BATCH * t.k * sizeof *x);
+    int32_t labels[BATCH];
+    if (!t.cm || !x)
+        cli_die("out of memory");
+    long got;
+    while ((got = ts_read(r, BATCH, NULL, labels, x, &e)) > 0) {
+        for (long i = 0; i < got; i++)
+            if (tally_add(&t, x + (size_t)i * t.k, labels[i], o.topk, &e) < 0)
+                cli_die("%s: record %llu: %s", name, (unsigned long long)(t.n + 1), e.msg);
+    }
+    if (got < 0)
+        cli_die_err(&e);
+    if (!t.n)
+        cli_die("%s: no records (nothing to evaluate)", name);
+    ts_close(r);
+    if (f != stdin)
+        fclose(f);
+
+    summary s = summarise(&t);
+    switch (o.fmt) {
+    case OUT_TEXT: print_text(&t, &s, &o); break;
+    case OUT_CSV: print_csv(&t); break;
+    case OUT_JSON: print_json(&t, &s, &o); break;
+    }
+    if (o.png)
+        write_png(&t, o.png);
+    free(s.m);
+    free(t.cm);
+    free(x);
+    return 0;
+}
