@@ -131,6 +131,7 @@ typedef struct stats {
     class_acc *cls[MAX_CLASSES + 1]; /* [k] label k; [MAX_CLASSES] unlabelled */
     int nclass;                      /* labels seen or stated: 0..nclass-1 */
     uint64_t records, labelled, unlabelled;
+    uint64_t dark;                   /* images whose mean is below the middle of --range */
     moments pixel;                   /* every element, merged image by image */
     moments image_mean, image_std;   /* one value per image */
     histogram hist_mean, hist_std;
@@ -209,6 +210,8 @@ static int add_image(stats *s, int32_t label, const void *data, err *e)
     double sd = sqrt(m2 / (double)n);
     moments_merge2(&s->pixel, n, mean, m2, lo, hi);
     moments_add(&s->image_mean, mean);
+    if (mean < (s->o->lo + s->o->hi) / 2)
+        s->dark++;
     moments_add(&s->image_std, sd);
     hist_add(&s->hist_mean, mean);
     hist_add(&s->hist_std, sd);
@@ -316,17 +319,19 @@ static double row_mean_image_std(const stats *s, int row)
     return c && c->n ? c->image_std_sum / (double)c->n : NAN;
 }
 
-/* Bulmer's rule of thumb, so the report says in words what the number means. */
+/* The sign says which side the long tail is on; the size is graded by
+ * Bulmer's rule of thumb (|g1| < 0.5 about symmetric, 0.5..1 moderate, > 1 high). */
 static const char *skew_words(double g1)
 {
     if (isnan(g1))
         return "undefined";
     double a = fabs(g1);
-    const char *side = g1 > 0 ? "right-skewed (long tail to the right)" : "left-skewed (long tail to the left)";
-    static char buf[96];
-    if (a < 0.5)
-        return "approximately symmetric (|g1| < 0.5)";
-    snprintf(buf, sizeof buf, "%s %s", a < 1 ? "moderately" : "highly", side);
+    if (a < 0.05)
+        return "symmetric";
+    static char buf[128];
+    snprintf(buf, sizeof buf, "%s %s-skewed, longer tail to the %s%s", a < 0.5 ? "mildly" : a < 1 ? "moderately" : "highly",
+             g1 > 0 ? "right" : "left", g1 > 0 ? "right" : "left",
+             a < 0.5 ? " (|g1| < 0.5: about symmetric by Bulmer's rule)" : "");
     return buf;
 }
 
@@ -340,7 +345,7 @@ static void text_num(FILE *f, const char *label, double v)
         fprintf(f, "  %-8s %.4f\n", label, v);
 }
 
-static void text_hist(FILE *f, const char *title, const moments *m, const histogram *h)
+static void text_hist(FILE *f, const char *title, const moments *m, const histogram *h, const char *extra)
 {
     fprintf(f, "\n%s: %llu images, %d bins over [%g, %g]\n", title, (unsigned long long)m->n, h->nbins,
             h->lo, h->hi);
@@ -353,6 +358,8 @@ static void text_hist(FILE *f, const char *title, const moments *m, const histog
             m->min, m->max, m->mean != 0 ? sd / fabs(m->mean) : NAN);
     double g1 = moments_skew(m);
     fprintf(f, "  skewness g1 = %.4f: %s\n", g1, skew_words(g1));
+    if (extra)
+        fprintf(f, "  %s\n", extra);
     if (h->below || h->above)
         fprintf(f, "  outside the range: %llu below, %llu above\n", (unsigned long long)h->below,
                 (unsigned long long)h->above);
@@ -400,8 +407,12 @@ static void report_text(FILE *f, const stats *s)
     text_num(f, "min", s->pixel.n ? s->pixel.min : NAN);
     text_num(f, "max", s->pixel.n ? s->pixel.max : NAN);
 
-    text_hist(f, "per-image mean intensity", &s->image_mean, &s->hist_mean);
-    text_hist(f, "per-image standard deviation", &s->image_std, &s->hist_std);
+    char dark[128];
+    snprintf(dark, sizeof dark, "images darker than the middle of the range (mean < %g): %llu = %.2f%%",
+             (s->o->lo + s->o->hi) / 2, (unsigned long long)s->dark,
+             s->records ? 100.0 * (double)s->dark / (double)s->records : 0.0);
+    text_hist(f, "per-image mean intensity", &s->image_mean, &s->hist_mean, dark);
+    text_hist(f, "per-image standard deviation", &s->image_std, &s->hist_std, NULL);
 }
 
 /* ---- CSV: one long table, columns table,index,key,lo,hi,count,value --- */
@@ -460,6 +471,8 @@ static void report_csv(FILE *f, const stats *s)
     csv_row(f, "summary", NOIDX, "unlabelled", NAN, NAN, -1, (double)s->unlabelled, NULL);
     csv_row(f, "summary", NOIDX, "nclass", NAN, NAN, -1, s->labelled ? s->nclass : 0, NULL);
     csv_moments(f, "image_mean", &s->image_mean, &s->hist_mean, "image_mean_hist");
+    csv_row(f, "image_mean", NOIDX, "dark", NAN, (s->o->lo + s->o->hi) / 2, (long long)s->dark,
+            s->records ? (double)s->dark / (double)s->records : NAN, NULL);
     csv_moments(f, "image_std", &s->image_std, &s->hist_std, "image_std_hist");
     csv_row(f, "pixel", NOIDX, "count", NAN, NAN, -1, (double)s->pixel.n, NULL);
     csv_row(f, "pixel", NOIDX, "mean", NAN, NAN, -1, s->pixel.n ? s->pixel.mean : NAN, NULL);
@@ -557,7 +570,11 @@ static void report_json(FILE *f, const stats *s)
     json_num(f, s->pixel.n ? s->pixel.max : NAN);
     fputs("},\n", f);
     json_moments(f, "image_mean", &s->image_mean, &s->hist_mean);
-    fputs(",\n", f);
+    fprintf(f, ",\n  \"dark\": {\"below\": ");
+    json_num(f, (s->o->lo + s->o->hi) / 2);
+    fprintf(f, ", \"count\": %llu, \"share\": ", (unsigned long long)s->dark);
+    json_num(f, s->records ? (double)s->dark / (double)s->records : NAN);
+    fputs("},\n", f);
     json_moments(f, "image_std", &s->image_std, &s->hist_std);
     fputs(",\n  \"classes\": [", f);
     for (int r = 0; s->labelled && r < class_rows(s); r++) {

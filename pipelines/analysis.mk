@@ -1,0 +1,7 @@
+# make analysis: the study's exploratory analysis of the training set (see README, "Analysis").
+# Writes reports/analysis/{report.txt,report.json,report.csv,*.png}; about 2 s on the full set.
+ANALYSIS_DIR ?= reports/analysis
+
+analysis: data/fashion-mnist_train.csv bin/csv2tensor bin/stats
+	@command -v gnuplot >/dev/null || pipelines/install-deps gnuplot-nox
+	@pipelines/analysis data/fashion-mnist_train.csv $(ANALYSIS_DIR)
