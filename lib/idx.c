@@ -19,6 +19,7 @@ int idx_open(idx_file *x, const char *path, err *e)
 {
     memset(x, 0, sizeof *x);
     snprintf(x->name, sizeof x->name, "%s", path);
+    errno = 0;
     x->gz = gzopen(path, "rb");
     if (!x->gz)
         return err_set(e, "%s: %s", path, errno ? strerror(errno) : "cannot open");
@@ -74,6 +75,11 @@ int idx_read(idx_file *x, void *buf, uint64_t n, err *e)
         int got = gzread(x->gz, p + i * x->item_bytes, (unsigned)x->item_bytes);
         if (got < 0)
             return gz_fail(x, e, "read error");
+        int zerr = Z_OK;
+        gzerror(x->gz, &zerr);
+        if ((uint64_t)got != x->item_bytes && zerr == Z_BUF_ERROR)
+            return err_set(e, "%s: item %llu: truncated gzip input (unexpected end of file)", x->name,
+                           (unsigned long long)(x->nread + 1));
         if ((uint64_t)got != x->item_bytes)
             return err_set(e, "%s: item %llu: truncated (got %d of %llu bytes; header says %llu items)", x->name,
                            (unsigned long long)(x->nread + 1), got, (unsigned long long)x->item_bytes,
