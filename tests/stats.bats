@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# stats: figures on the first 200 sample rows, checked against awk over the CSV itself.
+
+load test_helper
+
+setup() {
+    CSV="$BATS_TEST_TMPDIR/s.csv"
+    TS="$BATS_TEST_TMPDIR/s.ts"
+    gzip -dc "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -n 201 >"$CSV"
+    csv2tensor "$CSV" >"$TS"
+}
+
+# The value column of one row of stats --csv: csvget TABLE KEY [INDEX]
+csvget() {
+    awk -F, -v t="$1" -v k="$2" -v i="${3-}" '$1 == t && $3 == k && (i == "" || $2 == i) { print $7 }' \
+        "$BATS_TEST_TMPDIR/out.csv"
+}
+
+@test "stats: record count, shape, type and labels" {
+    stats --csv "$TS" >"$BATS_TEST_TMPDIR/out.csv"
+    [ "$(csvget summary records)" = 200 ]
+    [ "$(csvget summary shape)" = "28x28x1 u8" ]
+    [ "$(csvget summary dtype)" = u8 ]
+    [ "$(csvget summary labelled)" = 200 ]
+    [ "$(csvget summary unlabelled)" = 0 ]
+    [ "$(csvget summary nclass)" = 10 ]
+}
+
+@test "stats: class counts and shares equal awk's count of the label column" {
+    stats --csv "$TS" >"$BATS_TEST_TMPDIR/out.csv"
+    awk -F, 'NR > 1 { n[$1]++ } END { for (k = 0; k < 10; k++) print k "," n[k] + 0 }' "$CSV" >"$BATS_TEST_TMPDIR/want"
+    awk -F, '$1 == "class" { print $2 "," $6 }' "$BATS_TEST_TMPDIR/out.csv" >"$BATS_TEST_TMPDIR/got"
+    diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+    # names from lib/classes.h, in label order
+    run -0 awk -F, '$1 == "class" { printf "%s;", $3 }' "$BATS_TEST_TMPDIR/out.csv"
+    [ "$output" = "T-shirt/top;Trouser;Pullover;Dress;Coat;Sandal;Shirt;Sneaker;Bag;Ankle boot;" ]
+    share=$(awk -F, '$1 == "class" && $2 == 0 { print $7 }' "$BATS_TEST_TMPDIR/out.csv")
+    want=$(awk -F, 'NR > 1 && $1 == 0 { n++ } END { printf "%.6f", n / 200 }' "$CSV")
+    [ "$(printf '%.6f' "$share")" = "$want" ]
+}
+
+@test "stats: pixel mean, std, min and max equal awk's over all 156800 pixels" {
+    stats --csv "$TS" >"$BATS_TEST_TMPDIR/out.csv"
+    read -r mean sd lo hi < <(awk -F, 'NR > 1 { for (i = 2; i <= NF; i++) { s += $i; q += $i * $i; n++
+            if (n == 1 || $i < lo) lo = $i; if (n == 1 || $i > hi) hi = $i } }
+        END { m = s / n; printf "%.6f %.6f %d %d\n", m, sqrt(q / n - m * m), lo, hi }' "$CSV")
+    [ "$(csvget pixel count)" = 156800 ]
+    [ "$(printf '%.6f' "$(csvget pixel mean)")" = "$mean" ]
+    [ "$(printf '%.6f' "$(csvget pixel std)")" = "$sd" ]
+    [ "$(csvget pixel min)" = "$lo" ]
+    [ "$(csvget pixel max)" = "$hi" ]
+}
+
+@test "stats: per-image mean histogram and skewness equal awk's" {
+    stats --csv "$TS" >"$BATS_TEST_TMPDIR/out.csv"
+    # bin k holds 5.1k <= sum/784 < 5.1(k+1), i.e. k = floor(sum * 50 / (784 * 255)): exact in integers
+    awk -F, 'NR > 1 { s = 0; for (i = 2; i <= NF; i++) s += $i; k = int(s * 50 / 199920); if (k > 49) k = 49; h[k]++ }
+        END { for (k = 0; k < 50; k++) print k "," h[k] + 0 }' "$CSV" >"$BATS_TEST_TMPDIR/want"
+    awk -F, '$1 == "image_mean_hist" { print $2 "," $6 }' "$BATS_TEST_TMPDIR/out.csv" >"$BATS_TEST_TMPDIR/got"
+    diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+    # Fisher-Pearson g1 of the 200 per-image means, two passes in awk
+    want=$(awk -F, 'NR > 1 { s = 0; for (i = 2; i <= NF; i++) s += $i; x[++n] = s / 784; t += s / 784 }
+        END { m = t / n; for (i = 1; i <= n; i++) { d = x[i] - m; m2 += d * d; m3 += d * d * d }
+              m2 /= n; m3 /= n; printf "%.6f", m3 / (m2 ^ 1.5) }' "$CSV")
+    [ "$(printf '%.6f' "$(csvget image_mean skewness)")" = "$want" ]
+    [ "$(awk -F, '$1 == "image_std_hist" { n += $6 } END { print n }' "$BATS_TEST_TMPDIR/out.csv")" = 200 ]
+}
+
+@test "stats: per-image std skewness and per-class mean intensity equal awk's" {
+    stats --csv "$TS" >"$BATS_TEST_TMPDIR/out.csv"
+    want=$(awk -F, 'NR > 1 { s = 0; q = 0; for (i = 2; i <= NF; i++) { s += $i; q += $i * $i }
+            m = s / 784; x[++n] = sqrt(q / 784 - m * m); t += x[n] }
+        END { m = t / n; for (i = 1; i <= n; i++) { d = x[i] - m; m2 += d * d; m3 += d * d * d }
+              m2 /= n; m3 /= n; printf "%.6f", m3 / (m2 ^ 1.5) }' "$CSV")
+    [ "$(printf '%.6f' "$(csvget image_std skewness)")" = "$want" ]
+    awk -F, 'NR > 1 { for (i = 2; i <= NF; i++) s[$1] += $i; n[$1]++ }
+        END { for (k = 0; k < 10; k++) printf "%d,%.6f\n", k, s[k] / (n[k] * 784) }' "$CSV" >"$BATS_TEST_TMPDIR/want"
+    awk -F, '$1 == "class_mean_intensity" { printf "%d,%.6f\n", $2, $7 }' "$BATS_TEST_TMPDIR/out.csv" >"$BATS_TEST_TMPDIR/got"
+    diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+    # one pixel of one mean image: pixel 400 (0-based) of class 6
+    want=$(awk -F, 'NR > 1 && $1 == 6 { s += $402; n++ } END { printf "%.6f", s / n }' "$CSV")
+    [ "$(printf '%.6f' "$(csvget class_mean_image 400 6)")" = "$want" ]
+}
+
+@test "stats: the text report is aligned and says what it measured" {
+    run -0 --separate-stderr stats "$TS"
+    [ -z "$stderr" ]
+    [ "${lines[0]}" = "input         $TS" ]
+    [ "${lines[1]}" = "records       200" ]
+    [ "${lines[2]}" = "record shape  28x28x1 u8" ]
+    [ "${lines[3]}" = "labelled      yes, 10 classes (stated in the header)" ]
+    n0=$(awk -F, 'NR > 1 && $1 == 0 { n++ } END { print n }' "$CSV")
+    [[ "$output" == *"      0  T-shirt/top  $(printf '%8d' "$n0")"* ]]
+    [[ "$output" == *"per-image mean intensity: 200 images, 50 bins over [0, 255]"* ]]
+    [[ "$output" == *"per-image standard deviation: 200 images, 50 bins over [0, 127.5]"* ]]
+    [[ "$output" == *"skewness g1 = "* ]]
+    [ "$(grep -c '^  *[0-9.]* *[0-9.]* *[0-9]*\( #*\)\?$' <<<"$output")" -ge 100 ]
+}
+
+@test "stats: --json holds the same figures as --csv" {
+    stats --csv="$BATS_TEST_TMPDIR/out.csv" --json "$TS" >"$BATS_TEST_TMPDIR/out.json"
+    run -0 python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["records"], d["shape"], d["dtype"], d["nclass"], sum(c["count"] for c in d["classes"]),
+      "%.6f" % d["pixel"]["mean"], "%.6f" % d["image_mean"]["skewness"],
+      sum(d["image_mean"]["histogram"]["counts"]), len(d["classes"][3]["mean_image"]))' "$BATS_TEST_TMPDIR/out.json"
+    [ "$output" = "200 [28, 28, 1] u8 10 200 $(printf '%.6f' "$(csvget pixel mean)") $(printf '%.6f' "$(csvget image_mean skewness)") 200 784" ]
+}
+
+@test "stats: an unlabelled stream has no class table" {
+    cut -d, -f2- "$CSV" | csv2tensor --no-labels >"$BATS_TEST_TMPDIR/u.ts"
+    run -0 stats "$BATS_TEST_TMPDIR/u.ts"
+    [ "${lines[3]}" = "labelled      no" ]
+    [[ "$output" != *"class distribution"* ]]
+    stats --csv "$BATS_TEST_TMPDIR/u.ts" >"$BATS_TEST_TMPDIR/out.csv"
+    [ "$(csvget summary unlabelled)" = 200 ]
+}
+
+@test "stats: an empty stream reports zero records" {
+    head -n 1 "$CSV" | csv2tensor >"$BATS_TEST_TMPDIR/e.ts"
+    run -0 stats "$BATS_TEST_TMPDIR/e.ts"
+    [ "${lines[1]}" = "records       0" ]
+    run -0 stats --json "$BATS_TEST_TMPDIR/e.ts"
+    [[ "$output" == *'"mean": null'* ]]
+}
+
+@test "stats: --png-dir writes the mean images and the grid as valid PNGs" {
+    run -0 stats --png-dir "$BATS_TEST_TMPDIR/pics" "$TS"
+    # 10 tiles of 28x3 pixels with 3-pixel gaps: 10 * 87 + 3 = 873
+    run -0 file -b "$BATS_TEST_TMPDIR/pics/grid.png"
+    [ "$output" = "PNG image data, 873 x 873, 8-bit grayscale, non-interlaced" ]
+    run -0 file -b "$BATS_TEST_TMPDIR/pics/mean-images.png"
+    [ "$output" = "PNG image data, 873 x 90, 8-bit grayscale, non-interlaced" ]
+    run -0 stats --png-dir "$BATS_TEST_TMPDIR/pics" --grid 4 --scale 1 "$TS"
+    run -0 file -b "$BATS_TEST_TMPDIR/pics/grid.png"
+    [ "$output" = "PNG image data, 117 x 291, 8-bit grayscale, non-interlaced" ]
+    [ -z "$(find "$BATS_TEST_TMPDIR/pics" -name '*.tmp.*')" ]
+}
+
+@test "stats: a truncated stream is an error naming the record" {
+    head -c 10000 "$TS" >"$BATS_TEST_TMPDIR/t.ts"
+    run -1 --separate-stderr stats --json="$BATS_TEST_TMPDIR/j.json" "$BATS_TEST_TMPDIR/t.ts"
+    # 10000 bytes = 32 header + 12 records of 792 + 464 bytes of the 13th
+    [ "$stderr" = "stats: $BATS_TEST_TMPDIR/t.ts: record 13: truncated (got 464 of 792 bytes)" ]
+    [ -z "$output" ]
+    [ ! -e "$BATS_TEST_TMPDIR/j.json" ]
+}
+
+@test "stats: usage errors exit 2 and write nothing to stdout" {
+    run -2 --separate-stderr stats --bins 0 "$TS"
+    [ "$stderr" = "stats: --bins: 0 is out of range (1..100000)"$'\n'"Try 'stats --help' for more information." ]
+    [ -z "$output" ]
+    run -2 --separate-stderr stats --range 5,1 "$TS"
+    [ "${stderr%%$'\n'*}" = "stats: --range: expected LO,HI with LO < HI, got '5,1'" ]
+    [ -z "$output" ]
+    run -2 --separate-stderr stats --no-such-option "$TS"
+    [ -z "$output" ]
+    run -2 --separate-stderr stats "$TS" "$TS"
+    [ "${stderr%%$'\n'*}" = "stats: too many arguments (one input file at most)" ]
+    run -0 stats --help
+    [ "${lines[0]}" = "Usage: stats [OPTION]... [FILE]" ]
+}
+
+@test "stats: a write error on stdout is reported" {
+    run -1 --separate-stderr bash -c 'stats "$1" >/dev/full' _ "$TS"
+    [ "$stderr" = "stats: write error on <stdout>: No space left on device" ]
+}
