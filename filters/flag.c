@@ -588,7 +588,7 @@ static void review_sheet(const options *o)
     if (o->have_target)
         conf_cut = calibrate(o);
     else if (o->have_threshold)
-        conf_cut = conf_from_score(o->threshold, o->kind);
+        conf_cut = conf_from_score((float)o->threshold, o->kind); /* probabilities are f32: 0.7 means 0.7f */
     pred_table t;
     load_or_die(&t, o->path);
     rc_classes cl;

@@ -176,7 +176,7 @@ static int row(void *user, unsigned long rowno, unsigned long line, size_t nf, c
 static void report(const sheet *s)
 {
     const pred_table *t = s->t;
-    size_t labelled = 0, changed = 0, model_right = 0, final_right = 0, reviewer_right = 0;
+    size_t labelled = 0, changed = 0, model_right = 0, final_right = 0, reviewed_right = 0;
     int k = t->k;
     size_t *pairs = calloc((size_t)k * (size_t)k, sizeof *pairs);
     if (!pairs)
@@ -190,8 +190,9 @@ static void report(const sheet *s)
                 changed++;
                 pairs[(size_t)r->c1 * (size_t)k + (size_t)s->review[i]]++;
             }
-            reviewer_right += s->review[i] == r->label;
         }
+        if (s->line[i])
+            reviewed_right += final == r->label;
         model_right += r->c1 == r->label;
         final_right += final == r->label;
     }
@@ -200,25 +201,40 @@ static void report(const sheet *s)
             "%zu left blank (the model's answer kept)\n",
             cli_prog, s->rows, t->n, labelled, changed, s->rows - labelled);
     if (changed) {
-        fprintf(stderr, "%s: corrections by class (model's answer -> reviewer's):\n", cli_prog);
-        for (;;) { /* largest first; ties by class order */
+        int w = 5;
+        for (int c = 0; c < k; c++)
+            if ((int)strlen(s->cl->names[c]) > w)
+                w = (int)strlen(s->cl->names[c]);
+        fprintf(stderr, "%s: corrections by class:  %-*s %6s %6s\n", cli_prog, w, "class", "from", "to");
+        for (int c = 0; c < k; c++) {
+            size_t from = 0, to = 0;
+            for (int d = 0; d < k; d++) {
+                from += pairs[(size_t)c * (size_t)k + (size_t)d];
+                to += pairs[(size_t)d * (size_t)k + (size_t)c];
+            }
+            if (from || to)
+                fprintf(stderr, "%s: %23s%-*s %6zu %6zu\n", cli_prog, "", w, s->cl->names[c], from, to);
+        }
+        fprintf(stderr, "%s: most frequent corrections:", cli_prog);
+        for (int top = 0; top < 3; top++) { /* largest first; ties by class order */
             size_t best = 0, bi = 0;
             for (size_t j = 0; j < (size_t)k * (size_t)k; j++)
                 if (pairs[j] > best)
                     best = pairs[j], bi = j;
             if (!best)
                 break;
-            fprintf(stderr, "%s:   %5zu  %s -> %s\n", cli_prog, best, s->cl->names[bi / (size_t)k],
-                    s->cl->names[bi % (size_t)k]);
+            fprintf(stderr, "%s %s -> %s %zu", top ? "," : "", s->cl->names[bi / (size_t)k],
+                    s->cl->names[bi % (size_t)k], best);
             pairs[bi] = 0;
         }
+        fputc('\n', stderr);
     }
     if (t->labelled) {
         fprintf(stderr, "%s: accuracy %.2f %% (model) -> %.2f %% (after review) on %zu labelled records", cli_prog,
                 100.0 * (double)model_right / (double)t->n, 100.0 * (double)final_right / (double)t->n, t->n);
-        if (labelled)
-            fprintf(stderr, "; reviewer labels right: %zu of %zu (%.2f %%)", reviewer_right, labelled,
-                    100.0 * (double)reviewer_right / (double)labelled);
+        if (s->rows)
+            fprintf(stderr, "; reviewed records right after review: %zu of %zu (%.2f %%)", reviewed_right, s->rows,
+                    100.0 * (double)reviewed_right / (double)s->rows);
         fputc('\n', stderr);
     }
     free(pairs);
