@@ -1,0 +1,137 @@
+/* predict - class probabilities for every record of an image stream. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augment.h"
+#include "cli.h"
+#include "model_file.h"
+#include "network.h"
+#include "tensor_stream.h"
+
+static const char usage[] =
+    "Usage: predict [OPTION]... MODEL [FILE]\n"
+    "Read an image tensor stream (FILE or stdin) and write, for each record, its class\n"
+    "probabilities as an f32 stream (one value per class), keeping each record's id and label.\n"
+    "Memory stays constant whatever the stream length.\n"
+    "\n"
+    "  -b, --batch N       images per batch [256]\n"
+    "  -j, --threads N     threads [all processors]\n"
+    "      --tta           test-time augmentation: average with the mirrored image\n"
+    "      --summary       print the model summary and how it was trained, and exit\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    int batch = 256, threads = 0, tta = 0, summary = 0;
+    enum { O_TTA = 256, O_SUMMARY };
+    static const struct option longs[] = {
+        {"batch", required_argument, 0, 'b'}, {"threads", required_argument, 0, 'j'},
+        {"tta", no_argument, 0, O_TTA},       {"summary", no_argument, 0, O_SUMMARY},
+        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "b:j:hV", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'b': batch = (int)cli_long("--batch", optarg, 1, 65536); break;
+        case 'j': threads = (int)cli_long("--threads", optarg, 1, 256); break;
+        case O_TTA: tta = 1; break;
+        case O_SUMMARY: summary = 1; break;
+        case 'h': cli_help(usage);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown option");
+        }
+    }
+    int nargs = argc - optind;
+    if (nargs < 1)
+        cli_usage_error("missing MODEL");
+    if (nargs > 2)
+        cli_usage_error("too many arguments");
+    const char *model_path = argv[optind], *path = nargs == 2 ? argv[optind + 1] : NULL;
+    err e;
+    char *meta = NULL;
+    network *n = model_load(model_path, &meta, NULL, NULL, &e);
+    if (!n)
+        cli_die_err(&e);
+    if (summary) {
+        net_summary(n, stdout);
+        printf("Input: %dx%dx%d, normalised as (x - %g) / %g\n", n->in_h, n->in_w, n->in_c, (double)n->norm_mean,
+               (double)n->norm_std);
+        if (meta && *meta)
+            printf("Training:\n%s", meta);
+        free(meta);
+        net_free(n);
+        return 0;
+    }
+    free(meta);
+    if (threads == 0)
+        threads = net_default_threads();
+
+    FILE *f = ts_fopen_in(path, &e);
+    if (!f)
+        cli_die_err(&e);
+    const char *name = cli_name(path);
+    ts_reader *r = ts_open(f, name, &e);
+    if (!r)
+        cli_die_err(&e);
+    const ts_header *h = ts_header_of(r);
+    char shape[64];
+    if (h->rank != 3 || (int)h->dims[0] != n->in_h || (int)h->dims[1] != n->in_w || (int)h->dims[2] != n->in_c)
+        cli_die("%s: records are %s, the model %s takes %dx%dx%d images", name, ts_shape_str(h, shape, sizeof shape),
+                model_path, n->in_h, n->in_w, n->in_c);
+    if (h->nclass && (int)h->nclass > n->nclass)
+        cli_die("%s: the stream has %u classes, the model %s predicts %d", name, h->nclass, model_path, n->nclass);
+
+    const size_t elems = net_in_elems(n);
+    net_work *w = net_work_new(n, batch, threads, 0, &e);
+    float *raw = malloc((size_t)batch * elems * sizeof(float));
+    float *avg = malloc((size_t)batch * n->nclass * sizeof(float));
+    uint32_t *ids = malloc((size_t)batch * sizeof *ids);
+    int32_t *labels = malloc((size_t)batch * sizeof *labels);
+    if (!w || !raw || !avg || !ids || !labels)
+        cli_die("out of memory for a batch of %d", batch);
+    ts_header oh = ts_vector_header(TS_F32, (uint32_t)n->nclass, (uint32_t)n->nclass);
+    oh.count = h->count;
+    ts_writer *out = ts_create(stdout, "<stdout>", &oh, &e);
+    if (!out)
+        cli_die_err(&e);
+    for (;;) {
+        long got = ts_read_f32(r, (size_t)batch, ids, labels, raw, &e);
+        if (got < 0) {
+            ts_fail(out);
+            cli_die_err(&e);
+        }
+        if (got == 0)
+            break;
+        int B = (int)got;
+        /* net_forward normalises its input in place: keep the raw batch for the mirrored pass */
+        memcpy(net_input(w), raw, (size_t)B * elems * sizeof(float));
+        const float *p = net_forward(n, w, B, 0, 0);
+        memcpy(avg, p, (size_t)B * n->nclass * sizeof(float));
+        if (tta) {
+            float *x = net_input(w);
+            memcpy(x, raw, (size_t)B * elems * sizeof(float));
+            for (int i = 0; i < B; i++)
+                flip_horizontal(x + (size_t)i * elems, n->in_h, n->in_w, n->in_c);
+            p = net_forward(n, w, B, 0, 0);
+            for (size_t k = 0; k < (size_t)B * n->nclass; k++)
+                avg[k] = 0.5f * (avg[k] + p[k]);
+        }
+        for (int i = 0; i < B; i++)
+            if (ts_write(out, ids[i], labels[i], avg + (size_t)i * n->nclass, &e) < 0)
+                cli_die_err(&e);
+    }
+    if (ts_finish(out, &e) < 0)
+        cli_die_err(&e);
+    ts_close(r);
+    net_work_free(w);
+    net_free(n);
+    free(raw), free(avg), free(ids), free(labels);
+    return 0;
+}

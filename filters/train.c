@@ -1,0 +1,637 @@
+/* train - train a network on a labelled tensor stream; write a model file. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "augment.h"
+#include "cli.h"
+#include "model_file.h"
+#include "network.h"
+#include "optim.h"
+#include "rng.h"
+#include "tensor_stream.h"
+
+static const char usage[] =
+    "Usage: train [OPTION]... -o MODEL [FILE]\n"
+    "Train a network on a labelled image tensor stream (FILE or stdin) and write MODEL.\n"
+    "\n"
+    "Data and network:\n"
+    "  -a, --arch FILE         architecture (.arch text) [samples/default.arch]\n"
+    "      --val FILE          validation stream: decides the best epoch and the schedule\n"
+    "      --normalise MODE    unit: x/255 (the study) | standard: (x-mean)/std of the data [standard]\n"
+    "      --summary           print the model summary (like Keras) and exit\n"
+    "Recipe:\n"
+    "  -e, --epochs N          epochs at most [30]\n"
+    "  -b, --batch N           batch size [64]\n"
+    "      --lr X              learning rate [0.001]\n"
+    "      --optimizer NAME    adam | adamw | sgd [adam]\n"
+    "      --weight-decay X    AdamW decoupled decay / SGD L2 [0]\n"
+    "      --momentum X        SGD momentum [0.9]\n"
+    "      --schedule NAME     plateau | cosine | onecycle | constant [plateau]\n"
+    "      --warmup N          cosine: warm-up epochs [0]\n"
+    "      --patience N        plateau: epochs without improvement before lr *= factor [3]\n"
+    "      --factor X          plateau: lr reduction factor [0.1]\n"
+    "      --min-lr X          plateau: lowest lr [1e-8]\n"
+    "      --early-stop N      stop after N epochs without val-loss improvement; 0 = never [4]\n"
+    "      --smoothing X       label smoothing [0]\n"
+    "      --augment SPEC      e.g. shift=2,flip,erase=0.5 or none [none]\n"
+    "Run:\n"
+    "  -s, --seed N            same seed and thread count, same model [1]\n"
+    "  -j, --threads N         threads [all processors]\n"
+    "      --log FILE          per-epoch CSV log (epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s)\n"
+    "      --checkpoint FILE   written after every epoch [MODEL.ckpt]\n"
+    "      --resume            continue from the checkpoint\n"
+    "  -o, --output MODEL      the model file (written atomically) (required)\n"
+    "  -q, --quiet             no progress output\n"
+    "  -h, --help              show this help and exit\n"
+    "  -V, --version           show the version and exit\n"
+    "\n"
+    "The model kept is the one with the lowest validation loss (Keras' restore_best_weights).\n"
+    "Ctrl-C stops cleanly: the best model so far is written; --resume continues from the last epoch.\n";
+
+typedef struct options {
+    const char *arch, *val, *input, *output, *log, *ckpt, *augment_spec, *optimizer, *schedule;
+    int epochs, batch, threads, patience, early, warmup, resume, quiet, summary, unit_norm;
+    float lr, factor, min_lr, smoothing, wd, momentum;
+    uint64_t seed;
+} options;
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {"samples/default.arch", NULL, NULL, NULL, NULL, NULL, "none", "adam", "plateau",
+                 30, 64, 0, 3, 4, 0, 0, 0, 0, 0,
+                 1e-3f, 0.1f, 1e-8f, 0.0f, 0.0f, 0.9f, 1};
+    enum { O_VAL = 256, O_NORM, O_SUMMARY, O_LR, O_OPT, O_WD, O_MOM, O_SCHED, O_WARM, O_PAT, O_FACTOR, O_MINLR,
+           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME };
+    static const struct option longs[] = {
+        {"arch", required_argument, 0, 'a'},       {"val", required_argument, 0, O_VAL},
+        {"normalise", required_argument, 0, O_NORM}, {"summary", no_argument, 0, O_SUMMARY},
+        {"epochs", required_argument, 0, 'e'},     {"batch", required_argument, 0, 'b'},
+        {"lr", required_argument, 0, O_LR},        {"optimizer", required_argument, 0, O_OPT},
+        {"weight-decay", required_argument, 0, O_WD}, {"momentum", required_argument, 0, O_MOM},
+        {"schedule", required_argument, 0, O_SCHED}, {"warmup", required_argument, 0, O_WARM},
+        {"patience", required_argument, 0, O_PAT}, {"factor", required_argument, 0, O_FACTOR},
+        {"min-lr", required_argument, 0, O_MINLR}, {"early-stop", required_argument, 0, O_EARLY},
+        {"smoothing", required_argument, 0, O_SMOOTH}, {"augment", required_argument, 0, O_AUG},
+        {"seed", required_argument, 0, 's'},       {"threads", required_argument, 0, 'j'},
+        {"log", required_argument, 0, O_LOG},      {"checkpoint", required_argument, 0, O_CKPT},
+        {"resume", no_argument, 0, O_RESUME},      {"output", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},          {0, 0, 0, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "a:e:b:s:j:o:qhV", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'a': o.arch = optarg; break;
+        case O_VAL: o.val = optarg; break;
+        case O_NORM:
+            if (strcmp(optarg, "unit") && strcmp(optarg, "standard"))
+                cli_usage_error("--normalise: expected unit or standard, got '%s'", optarg);
+            o.unit_norm = optarg[0] == 'u';
+            break;
+        case O_SUMMARY: o.summary = 1; break;
+        case 'e': o.epochs = (int)cli_long("--epochs", optarg, 1, 100000); break;
+        case 'b': o.batch = (int)cli_long("--batch", optarg, 1, 65536); break;
+        case O_LR: o.lr = (float)cli_double("--lr", optarg, 1e-12, 10); break;
+        case O_OPT:
+            if (strcmp(optarg, "adam") && strcmp(optarg, "adamw") && strcmp(optarg, "sgd"))
+                cli_usage_error("--optimizer: expected adam, adamw or sgd, got '%s'", optarg);
+            o.optimizer = optarg;
+            break;
+        case O_WD: o.wd = (float)cli_double("--weight-decay", optarg, 0, 1); break;
+        case O_MOM: o.momentum = (float)cli_double("--momentum", optarg, 0, 0.9999); break;
+        case O_SCHED:
+            if (strcmp(optarg, "plateau") && strcmp(optarg, "cosine") && strcmp(optarg, "onecycle") &&
+                strcmp(optarg, "constant"))
+                cli_usage_error("--schedule: expected plateau, cosine, onecycle or constant, got '%s'", optarg);
+            o.schedule = optarg;
+            break;
+        case O_WARM: o.warmup = (int)cli_long("--warmup", optarg, 0, 1000); break;
+        case O_PAT: o.patience = (int)cli_long("--patience", optarg, 1, 1000); break;
+        case O_FACTOR: o.factor = (float)cli_double("--factor", optarg, 1e-6, 1); break;
+        case O_MINLR: o.min_lr = (float)cli_double("--min-lr", optarg, 0, 10); break;
+        case O_EARLY: o.early = (int)cli_long("--early-stop", optarg, 0, 100000); break;
+        case O_SMOOTH: o.smoothing = (float)cli_double("--smoothing", optarg, 0, 0.99); break;
+        case O_AUG: {
+            augment a;
+            if (augment_parse(&a, optarg) < 0)
+                cli_usage_error("--augment: bad spec '%s' (e.g. shift=2,flip,erase=0.5 or none)", optarg);
+            o.augment_spec = optarg;
+            break;
+        }
+        case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+        case 'j': o.threads = (int)cli_long("--threads", optarg, 1, 256); break;
+        case O_LOG: o.log = optarg; break;
+        case O_CKPT: o.ckpt = optarg; break;
+        case O_RESUME: o.resume = 1; break;
+        case 'o': o.output = optarg; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': cli_help(usage);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown option");
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error("too many arguments (one input stream at most)");
+    o.input = optind < argc ? argv[optind] : NULL;
+    if (!o.output && !o.summary)
+        cli_usage_error("missing -o MODEL");
+    return o;
+}
+
+/* ================================================================ data */
+
+typedef struct dataset {
+    size_t n, elems;
+    int h, w, c;
+    unsigned char *x; /* (n, elems) pixels as stored (u8), or NULL when f32 */
+    float *xf;        /* (n, elems) when the stream is f32 */
+    int32_t *y;
+    uint32_t *id;
+} dataset;
+
+static int load_dataset(dataset *d, const char *path, const network *n, err *e)
+{
+    memset(d, 0, sizeof *d);
+    FILE *f = ts_fopen_in(path, e);
+    if (!f)
+        return -1;
+    const char *name = cli_name(path);
+    ts_reader *r = ts_open(f, name, e);
+    if (!r) {
+        if (f != stdin)
+            fclose(f);
+        return -1;
+    }
+    const ts_header *h = ts_header_of(r);
+    char got[64];
+    if (h->rank != 3 || (int)h->dims[0] != n->in_h || (int)h->dims[1] != n->in_w || (int)h->dims[2] != n->in_c) {
+        err_set(e, "%s: records are %s, the network takes %dx%dx%d images", name, ts_shape_str(h, got, sizeof got),
+                n->in_h, n->in_w, n->in_c);
+        goto fail;
+    }
+    d->elems = ts_elems(h);
+    d->h = n->in_h, d->w = n->in_w, d->c = n->in_c;
+    size_t cap = h->count != TS_COUNT_UNKNOWN && h->count < (1u << 24) ? (size_t)h->count : 4096;
+    size_t esz = ts_dtype_size(h->dtype);
+    for (;;) {
+        if (d->n == cap || !d->y) {
+            cap = d->y ? cap * 2 : cap ? cap : 1;
+            void *nx = realloc(h->dtype == TS_U8 ? (void *)d->x : (void *)d->xf, cap * d->elems * esz);
+            int32_t *ny = realloc(d->y, cap * sizeof *ny);
+            uint32_t *ni = realloc(d->id, cap * sizeof *ni);
+            if (nx) {
+                if (h->dtype == TS_U8)
+                    d->x = nx;
+                else
+                    d->xf = nx;
+            }
+            if (ny)
+                d->y = ny;
+            if (ni)
+                d->id = ni;
+            if (!nx || !ny || !ni) {
+                err_set(e, "%s: out of memory after %zu records", name, d->n);
+                goto fail;
+            }
+        }
+        void *dst = h->dtype == TS_U8 ? (void *)(d->x + d->n * d->elems) : (void *)(d->xf + d->n * d->elems);
+        long got1 = ts_read(r, 1, &d->id[d->n], &d->y[d->n], dst, e);
+        if (got1 < 0)
+            goto fail;
+        if (got1 == 0)
+            break;
+        if (d->y[d->n] < 0) {
+            err_set(e, "%s: record %zu: no label (train needs labelled data)", name, d->n + 1);
+            goto fail;
+        }
+        if (d->y[d->n] >= n->nclass) {
+            err_set(e, "%s: record %zu: label %d, the network has %d classes", name, d->n + 1, d->y[d->n], n->nclass);
+            goto fail;
+        }
+        d->n++;
+    }
+    if (d->n == 0) {
+        err_set(e, "%s: no records", name);
+        goto fail;
+    }
+    ts_close(r);
+    if (f != stdin)
+        fclose(f);
+    return 0;
+fail:
+    ts_close(r);
+    if (f != stdin)
+        fclose(f);
+    free(d->x), free(d->xf), free(d->y), free(d->id);
+    memset(d, 0, sizeof *d);
+    return -1;
+}
+
+static void dataset_free(dataset *d) { free(d->x), free(d->xf), free(d->y), free(d->id); }
+
+static void get_image(const dataset *d, size_t i, float *dst)
+{
+    if (d->x)
+        for (size_t k = 0; k < d->elems; k++)
+            dst[k] = d->x[i * d->elems + k];
+    else
+        memcpy(dst, d->xf + i * d->elems, d->elems * sizeof(float));
+}
+
+/* ================================================================ progress */
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) { stop_requested = sig; }
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void progress_bar(int epoch, int epochs, size_t done, size_t total, double loss, double acc, double rate,
+                         double elapsed)
+{
+    int width = 24, fill = (int)((double)done / (double)total * width);
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[width] = '\0';
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\repoch %d/%d [%s] %zu/%zu loss %.4f acc %.4f %.0f img/s %ds ETA %ds ", epoch, epochs, bar, done,
+            total, loss, acc, rate, (int)elapsed, (int)eta);
+    fflush(stderr);
+}
+
+/* ================================================================ evaluation */
+
+typedef struct eval_result {
+    double loss, acc;
+} eval_result;
+
+static eval_result evaluate(network *n, net_work *w, const dataset *d, int bmax)
+{
+    eval_result r = {0, 0};
+    size_t correct = 0;
+    double loss = 0;
+    for (size_t b0 = 0; b0 < d->n; b0 += (size_t)bmax) {
+        int B = (int)(d->n - b0 < (size_t)bmax ? d->n - b0 : (size_t)bmax);
+        float *x = net_input(w);
+        for (int i = 0; i < B; i++)
+            get_image(d, b0 + (size_t)i, x + (size_t)i * d->elems);
+        const float *p = net_forward(n, w, B, 0, 0);
+        for (int i = 0; i < B; i++) {
+            const float *pi = p + (size_t)i * n->nclass;
+            int best = 0;
+            for (int k = 1; k < n->nclass; k++)
+                best = pi[k] > pi[best] ? k : best;
+            correct += best == d->y[b0 + (size_t)i];
+            float py = pi[d->y[b0 + (size_t)i]];
+            loss -= log(py > 1e-7f ? py : 1e-7f); /* Keras clips probabilities the same way */
+        }
+    }
+    r.loss = loss / (double)d->n;
+    r.acc = (double)correct / (double)d->n;
+    return r;
+}
+
+/* ================================================================ state */
+
+typedef struct run {
+    int epoch;            /* epochs completed */
+    uint64_t step;
+    float lr;
+    plateau plat;
+    early_stop es;
+    double best_metric;
+    int best_epoch;
+    float *best_params, *best_buffers;
+    double seconds;
+} run;
+
+static void state_text(char *buf, size_t len, const run *r, const options *o)
+{
+    snprintf(buf, len,
+             "epoch=%d\nstep=%llu\nlr=%.9g\nplateau_best=%.17g\nplateau_wait=%d\nes_best=%.17g\nes_wait=%d\n"
+             "best_metric=%.17g\nbest_epoch=%d\nseconds=%.3f\nseed=%llu\nthreads=%d\nbatch=%d\n",
+             r->epoch, (unsigned long long)r->step, (double)r->lr, r->plat.best, r->plat.wait, r->es.best, r->es.wait,
+             r->best_metric, r->best_epoch, r->seconds, (unsigned long long)o->seed, o->threads, o->batch);
+}
+
+static void meta_text(char *buf, size_t len, const run *r, const options *o, const char *extra)
+{
+    snprintf(buf, len,
+             "trained_by=train " FM_VERSION "\narch_file=%s\nepochs_run=%d\nbest_epoch=%d\nbest_val_loss=%.6f\n"
+             "optimizer=%s\nlr=%g\nbatch=%d\nschedule=%s\naugment=%s\nsmoothing=%g\nseed=%llu\nthreads=%d\n"
+             "train_seconds=%.1f\n%s",
+             o->arch, r->epoch, r->best_epoch, r->best_metric, o->optimizer, (double)o->lr, o->batch, o->schedule,
+             o->augment_spec, (double)o->smoothing, (unsigned long long)o->seed, o->threads, r->seconds,
+             extra ? extra : "");
+}
+
+static char *read_text_file(const char *path, err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        err_set(e, "%s: cannot open architecture: %m", path);
+        return NULL;
+    }
+    char *s = malloc(65536);
+    size_t n = s ? fread(s, 1, 65535, f) : 0;
+    int bad = ferror(f) || !feof(f);
+    fclose(f);
+    if (!s || bad) {
+        free(s);
+        err_set(e, "%s: cannot read architecture (or larger than 64 KiB)", path);
+        return NULL;
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* ================================================================ main */
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    options o = parse_command_line(argc, argv);
+    err e;
+    if (o.threads == 0)
+        o.threads = net_default_threads();
+    char ckpt_default[4200];
+    if (!o.ckpt && o.output) {
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", o.output);
+        o.ckpt = ckpt_default;
+    }
+
+    /* the network: from the checkpoint when resuming, else from the arch file */
+    network *n = NULL;
+    train_state st = {0};
+    int has_state = 0;
+    if (o.resume) {
+        n = model_load(o.ckpt, NULL, &st, &has_state, &e);
+        if (!n)
+            cli_die_err(&e);
+        if (!has_state)
+            cli_die("%s: not a checkpoint (no training state)", o.ckpt);
+    } else {
+        char *text = read_text_file(o.arch, &e);
+        if (!text)
+            cli_die_err(&e);
+        n = net_from_arch(text, o.arch, &e);
+        free(text);
+        if (!n)
+            cli_die_err(&e);
+        net_init(n, o.seed);
+    }
+    if (o.summary) {
+        net_summary(n, stdout);
+        return 0;
+    }
+
+    dataset train = {0}, val = {0};
+    if (load_dataset(&train, o.input, n, &e) < 0)
+        cli_die_err(&e);
+    if (o.val && load_dataset(&val, o.val, n, &e) < 0)
+        cli_die_err(&e);
+    if (!o.resume) {
+        if (o.unit_norm) {
+            n->norm_mean = 0, n->norm_std = 255;
+        } else { /* mean and std of every pixel of the training set */
+            double s = 0, ss = 0;
+            size_t cnt = train.n * train.elems;
+            for (size_t i = 0; i < cnt; i++) {
+                double v = train.x ? train.x[i] : train.xf[i];
+                s += v, ss += v * v;
+            }
+            double m = s / (double)cnt, var = ss / (double)cnt - m * m;
+            n->norm_mean = (float)m, n->norm_std = (float)(var > 1e-6 ? sqrt(var) : 1.0);
+        }
+    }
+
+    net_work *w = net_work_new(n, o.batch, o.threads, 1, &e);
+    net_work *we = net_work_new(n, 256, o.threads, 0, &e);
+    if (!w || !we)
+        cli_die_err(&e);
+    uint8_t *decay = calloc(n->nparams, 1);
+    for (int i = 0; decay && i < n->nlayers; i++)
+        if (n->layers[i].kind == LK_CONV || n->layers[i].kind == LK_DENSE)
+            memset(decay + n->layers[i].w_off, 1, n->layers[i].nw);
+    optim opt = {0};
+    opt.weight_decay = o.wd;
+    opt.momentum = o.momentum;
+    optim_kind kind = strcmp(o.optimizer, "sgd") == 0 ? OPT_SGD : strcmp(o.optimizer, "adamw") == 0 ? OPT_ADAMW : OPT_ADAM;
+    run r = {0};
+    r.lr = o.lr;
+    r.plat = (plateau){o.factor, o.min_lr, o.patience, 0, INFINITY};
+    r.es = (early_stop){o.early, 0, INFINITY};
+    r.best_metric = INFINITY;
+    r.best_params = malloc(n->nparams * sizeof(float));
+    r.best_buffers = malloc((n->nbuffers ? n->nbuffers : 1) * sizeof(float));
+    size_t *order = malloc(train.n * sizeof *order);
+    int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
+    float *scratch = malloc(train.elems * sizeof(float));
+    if (!decay || optim_init(&opt, kind, n->nparams, decay) < 0 || !r.best_params || !r.best_buffers || !order ||
+        !labels || !scratch)
+        cli_die("out of memory");
+    memcpy(r.best_params, n->params, n->nparams * sizeof(float));
+    memcpy(r.best_buffers, n->buffers, n->nbuffers * sizeof(float));
+    if (o.resume) {
+        const char *t = st.text;
+        r.epoch = (int)kv_get_double(t, "epoch", 0);
+        r.step = (uint64_t)kv_get_double(t, "step", 0);
+        r.lr = (float)kv_get_double(t, "lr", o.lr);
+        r.plat.best = kv_get_double(t, "plateau_best", INFINITY);
+        r.plat.wait = (int)kv_get_double(t, "plateau_wait", 0);
+        r.es.best = kv_get_double(t, "es_best", INFINITY);
+        r.es.wait = (int)kv_get_double(t, "es_wait", 0);
+        r.best_metric = kv_get_double(t, "best_metric", INFINITY);
+        r.best_epoch = (int)kv_get_double(t, "best_epoch", 0);
+        r.seconds = kv_get_double(t, "seconds", 0);
+        int saved_threads = (int)kv_get_double(t, "threads", o.threads), saved_batch = (int)kv_get_double(t, "batch", o.batch);
+        if (saved_batch != o.batch)
+            cli_die("%s: checkpoint was made with --batch %d; resume with the same options", o.ckpt, saved_batch);
+        if (saved_threads != o.threads && !o.quiet)
+            fprintf(stderr, "train: note: checkpoint used %d threads, now %d: the result will differ slightly\n",
+                    saved_threads, o.threads);
+        opt.t = r.step;
+        if (st.m && st.v) {
+            memcpy(opt.m, st.m, n->nparams * sizeof(float));
+            memcpy(opt.v, st.v, n->nparams * sizeof(float));
+        }
+        if (st.best_params)
+            memcpy(r.best_params, st.best_params, n->nparams * sizeof(float));
+        if (st.best_buffers)
+            memcpy(r.best_buffers, st.best_buffers, n->nbuffers * sizeof(float));
+        train_state_free(&st);
+        if (!o.quiet)
+            fprintf(stderr, "train: resuming %s after epoch %d (best epoch %d, val loss %.4f)\n", o.ckpt, r.epoch,
+                    r.best_epoch, r.best_metric);
+    }
+
+    FILE *logf = NULL;
+    if (o.log) {
+        logf = fopen(o.log, o.resume ? "a" : "w");
+        if (!logf)
+            cli_die("%s: cannot open log: %m", o.log);
+        if (!o.resume)
+            fprintf(logf, "epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s\n");
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    augment aug;
+    augment_parse(&aug, o.augment_spec);
+    const int tty = isatty(STDERR_FILENO) && !o.quiet;
+    const uint64_t steps_per_epoch = (train.n + (size_t)o.batch - 1) / (size_t)o.batch;
+    const uint64_t total_steps = steps_per_epoch * (uint64_t)o.epochs;
+    if (!o.quiet)
+        fprintf(stderr, "train: %zu training images%s%zu validation, %zu parameters, %d threads, %.0f MFLOP/image\n",
+                train.n, o.val ? ", " : " (no validation set: best = lowest training loss), ", val.n, n->nparams,
+                o.threads, net_flops_per_image(n) / 1e6);
+    int stopped_early = 0;
+    while (r.epoch < o.epochs && !stop_requested) {
+        const int ep = r.epoch + 1;
+        /* this epoch's order depends on (seed, epoch) only, so a resumed run matches */
+        rng sh;
+        rng_seed(&sh, rng_hash(o.seed, (uint64_t)ep));
+        for (size_t i = 0; i < train.n; i++)
+            order[i] = i;
+        for (size_t i = train.n - 1; i > 0; i--) {
+            size_t j = (size_t)rng_below(&sh, i + 1), t = order[i];
+            order[i] = order[j], order[j] = t;
+        }
+        double t0 = now(), last_draw = 0, loss_sum = 0;
+        size_t seen = 0, correct = 0;
+        for (size_t b0 = 0; b0 < train.n && !stop_requested; b0 += (size_t)o.batch) {
+            int B = (int)(train.n - b0 < (size_t)o.batch ? train.n - b0 : (size_t)o.batch);
+            float *x = net_input(w);
+            for (int i = 0; i < B; i++) {
+                size_t idx = order[b0 + (size_t)i];
+                float *img = x + (size_t)i * train.elems;
+                get_image(&train, idx, img);
+                if (augment_active(&aug))
+                    augment_image(img, scratch, train.h, train.w, train.c, &aug,
+                                  rng_hash(o.seed ^ 0xa5a5a5a5ULL, (uint64_t)ep * train.n + idx));
+                labels[i] = train.y[idx];
+            }
+            if (strcmp(o.schedule, "cosine") == 0)
+                r.lr = lr_cosine(o.lr, r.step, total_steps, (uint64_t)o.warmup * steps_per_epoch, 1e-3f);
+            else if (strcmp(o.schedule, "onecycle") == 0)
+                r.lr = lr_onecycle(o.lr, r.step, total_steps);
+            opt.lr = r.lr;
+            const float *p = net_forward(n, w, B, 1, rng_hash(o.seed, r.step));
+            double loss = net_backward(n, w, labels, B, o.smoothing);
+            if (!isfinite(loss))
+                cli_die("epoch %d, step %llu: the loss is not finite (%g): lower --lr?", ep,
+                        (unsigned long long)r.step + 1, loss);
+            optim_step(&opt, n->params, net_grad(w));
+            r.step++;
+            for (int i = 0; i < B; i++) { /* training accuracy from the forward pass just made */
+                const float *pi = p + (size_t)i * n->nclass;
+                int best = 0;
+                for (int k = 1; k < n->nclass; k++)
+                    best = pi[k] > pi[best] ? k : best;
+                correct += best == labels[i];
+            }
+            loss_sum += loss * B;
+            seen += (size_t)B;
+            double t = now();
+            if (tty && (t - last_draw > 0.25 || seen == train.n)) {
+                progress_bar(ep, o.epochs, seen, train.n, loss_sum / (double)seen, (double)correct / (double)seen,
+                             (double)seen / (t - t0), t - t0);
+                last_draw = t;
+            }
+        }
+        if (stop_requested)
+            break; /* a partial epoch is not kept: the checkpoint holds the last whole one */
+        double secs = now() - t0;
+        r.seconds += secs;
+        double tr_loss = loss_sum / (double)seen, tr_acc = (double)correct / (double)seen;
+        eval_result v = {tr_loss, tr_acc};
+        if (o.val)
+            v = evaluate(n, we, &val, 256);
+        r.epoch = ep;
+        double metric = v.loss;
+        if (metric < r.best_metric) {
+            r.best_metric = metric;
+            r.best_epoch = ep;
+            memcpy(r.best_params, n->params, n->nparams * sizeof(float));
+            memcpy(r.best_buffers, n->buffers, n->nbuffers * sizeof(float));
+        }
+        float lr_used = r.lr;
+        if (strcmp(o.schedule, "plateau") == 0)
+            r.lr = plateau_update(&r.plat, metric, r.lr);
+        int stop = o.early > 0 && early_stop_update(&r.es, metric);
+        if (!o.quiet) {
+            if (tty)
+                fputc('\n', stderr);
+            fprintf(stderr, "epoch %d/%d: loss %.4f acc %.4f", ep, o.epochs, tr_loss, tr_acc);
+            if (o.val)
+                fprintf(stderr, " val_loss %.4f val_acc %.4f", v.loss, v.acc);
+            fprintf(stderr, " lr %.2g %.0fs %.0f img/s%s\n", (double)lr_used, secs, (double)seen / secs,
+                    r.best_epoch == ep ? " *best" : "");
+        }
+        if (logf) {
+            fprintf(logf, "%d,%.9g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", ep, (double)lr_used, tr_loss, tr_acc,
+                    o.val ? v.loss : NAN, o.val ? v.acc : NAN, secs, (double)seen / secs);
+            fflush(logf);
+        }
+        /* checkpoint: everything needed to continue exactly from here */
+        train_state cs = {{0}, opt.m, opt.v, r.best_params, r.best_buffers};
+        state_text(cs.text, sizeof cs.text, &r, &o);
+        char meta[2048];
+        meta_text(meta, sizeof meta, &r, &o, NULL);
+        if (model_save(o.ckpt, n, meta, &cs, &e) < 0)
+            cli_die_err(&e);
+        if (stop) {
+            stopped_early = 1;
+            if (!o.quiet)
+                fprintf(stderr, "train: early stop: no val-loss improvement for %d epochs\n", o.early);
+            break;
+        }
+    }
+    /* restore the best epoch's weights and statistics, and write the model */
+    memcpy(n->params, r.best_params, n->nparams * sizeof(float));
+    memcpy(n->buffers, r.best_buffers, n->nbuffers * sizeof(float));
+    char extra[256] = "";
+    if (o.val && r.best_epoch > 0) {
+        eval_result v = evaluate(n, we, &val, 256);
+        snprintf(extra, sizeof extra, "val_acc=%.6f\nval_loss=%.6f\n", v.acc, v.loss);
+        if (!o.quiet)
+            fprintf(stderr, "train: best epoch %d: val_loss %.4f val_acc %.4f\n", r.best_epoch, v.loss, v.acc);
+    }
+    char meta[2048];
+    meta_text(meta, sizeof meta, &r, &o, extra);
+    if (r.best_epoch == 0)
+        cli_die("interrupted before the first epoch ended: no model written");
+    if (model_save(o.output, n, meta, NULL, &e) < 0)
+        cli_die_err(&e);
+    if (logf && fclose(logf) != 0)
+        cli_die("%s: write error: %m", o.log);
+    if (stop_requested) {
+        fprintf(stderr, "train: interrupted in epoch %d: best model (epoch %d) written to %s; continue with --resume\n",
+                r.epoch + 1, r.best_epoch, o.output);
+        return 130;
+    }
+    if (!o.quiet)
+        fprintf(stderr, "train: wrote %s (%s, %.0f s of training)\n", o.output,
+                stopped_early ? "early stop" : "all epochs", r.seconds);
+    unlink(o.ckpt); /* finished: nothing left to resume */
+    free(order), free(labels), free(scratch), free(decay), free(r.best_params), free(r.best_buffers);
+    optim_free(&opt);
+    net_work_free(w), net_work_free(we);
+    dataset_free(&train), dataset_free(&val);
+    net_free(n);
+    return 0;
+}
