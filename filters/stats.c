@@ -295,7 +295,7 @@ static const char *row_name(const stats *s, int row, char *buf, unsigned len)
         snprintf(buf, len, "(no label)");
         return buf;
     }
-    if (s->nclass <= FM_NCLASS)
+    if (s->nclass == FM_NCLASS) /* Fashion-MNIST's names only for a 10-class stream */
         return fm_class_name(row, buf, len);
     snprintf(buf, len, "class %d", row);
     return buf;
@@ -387,14 +387,16 @@ static void report_text(FILE *f, const stats *s)
 
     if (s->labelled) {
         fprintf(f, "\nclass distribution\n");
-        fprintf(f, "  %5s  %-12s %8s %8s %15s %15s\n", "label", "name", "count", "share", "mean intensity",
-                "mean image std");
+        fprintf(f, "  %5s  %-12s %8s %8s %15s %19s\n", "label", "name", "count", "share", "mean intensity",
+                "mean per-image std");
         for (int r = 0; r < class_rows(s); r++) {
             uint64_t n = row_count(s, r);
-            fprintf(f, "  %5d  %-12s %8llu %7.2f%% %15.4f %15.4f\n", row_label(s, r),
-                    row_name(s, r, buf, sizeof buf), (unsigned long long)n,
-                    s->records ? 100.0 * (double)n / (double)s->records : 0.0, row_mean_intensity(s, r),
-                    row_mean_image_std(s, r));
+            fprintf(f, "  %5d  %-12s %8llu %7.2f%%", row_label(s, r), row_name(s, r, buf, sizeof buf),
+                    (unsigned long long)n, s->records ? 100.0 * (double)n / (double)s->records : 0.0);
+            if (n)
+                fprintf(f, " %15.4f %19.4f\n", row_mean_intensity(s, r), row_mean_image_std(s, r));
+            else
+                fprintf(f, " %15s %19s\n", "-", "-");
         }
         fprintf(f, "  %5s  %-12s %8llu %7.2f%%\n", "", "total", (unsigned long long)s->records,
                 s->records ? 100.0 : 0.0);

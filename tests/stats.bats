@@ -91,6 +91,7 @@ csvget() {
     [ "${lines[3]}" = "labelled      yes, 10 classes (stated in the header)" ]
     n0=$(awk -F, 'NR > 1 && $1 == 0 { n++ } END { print n }' "$CSV")
     [[ "$output" == *"      0  T-shirt/top  $(printf '%8d' "$n0")"* ]]
+    [[ "$output" == *"  label  name            count    share  mean intensity  mean per-image std"* ]]
     [[ "$output" == *"per-image mean intensity: 200 images, 50 bins over [0, 255]"* ]]
     [[ "$output" == *"per-image standard deviation: 200 images, 50 bins over [0, 127.5]"* ]]
     [[ "$output" == *"skewness g1 = "* ]]
@@ -115,6 +116,26 @@ print(d["records"], d["shape"], d["dtype"], d["nclass"], sum(c["count"] for c in
     [[ "$output" != *"class distribution"* ]]
     stats --csv "$BATS_TEST_TMPDIR/u.ts" >"$BATS_TEST_TMPDIR/out.csv"
     [ "$(csvget summary unlabelled)" = 200 ]
+}
+
+@test "stats: an f32 stream with --range; class names only for 10 classes" {
+    # 3 records of 2x2x1 f32, nclass 3, written with python3's struct (format: lib/tensor_stream.h)
+    python3 -c '
+import struct, sys
+h = b"FMTS" + struct.pack("<HBB3IHHQ", 1, 2, 3, 2, 2, 1, 3, 0, 3)
+recs = [(0, 0, [0.0, 1.0, 0.5, 0.5]), (1, 2, [-1.0, 1.0, 1.0, -1.0]), (2, 2, [0.25, 0.25, 0.25, 0.25])]
+sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p in recs))' >"$BATS_TEST_TMPDIR/f.ts"
+    run -0 stats --range=-1,1 --bins 4 "$BATS_TEST_TMPDIR/f.ts"
+    [ "${lines[2]}" = "record shape  2x2x1 f32" ]
+    [ "${lines[6]}" = "      0  class 0             1   33.33%          0.5000              0.3536" ]
+    [ "${lines[7]}" = "      1  class 1             0    0.00%               -                   -" ]
+    # pixel mean 3/12 = 0.25; per-image means 0.5, 0, 0.25 in bins [0,0.5) x2 and [0.5,1] x1
+    [[ "$output" == *"  mean     0.2500"* ]]
+    [[ "$output" == *"  min      -1.0000"* ]]
+    stats --csv --range=-1,1 --bins 4 "$BATS_TEST_TMPDIR/f.ts" >"$BATS_TEST_TMPDIR/out.csv"
+    run -0 awk -F, '$1 == "image_mean_hist" { printf "%s ", $6 }' "$BATS_TEST_TMPDIR/out.csv"
+    [ "$output" = "0 0 2 1 " ]
+    [ "$(csvget image_mean skewness)" = 0 ]
 }
 
 @test "stats: an empty stream reports zero records" {
