@@ -223,7 +223,7 @@ static void report(const sheet *s)
                     best = pairs[j], bi = j;
             if (!best)
                 break;
-            fprintf(stderr, "%s %s -> %s %zu", top ? "," : "", s->cl->names[bi / (size_t)k],
+            fprintf(stderr, "%s %s -> %s (%zu)", top ? "," : "", s->cl->names[bi / (size_t)k],
                     s->cl->names[bi % (size_t)k], best);
             pairs[bi] = 0;
         }

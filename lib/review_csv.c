@@ -44,7 +44,7 @@ void rc_put_field(FILE *f, const char *s)
 
 /* ---- reading ------------------------------------------------------------ */
 
-#define RC_MAX_FIELDS 256
+#define RC_MAX_FIELDS 4096
 #define RC_MAX_FIELD_BYTES 65536
 
 typedef struct rd {
@@ -77,7 +77,7 @@ static void on_field(void *data, size_t len, void *vctx)
     if (r->nfield == RC_MAX_FIELDS || len > RC_MAX_FIELD_BYTES) {
         r->failed = 1;
         err_set(r->e, "%s: line %lu: %s", r->name, r->line - r->newlines,
-                len > RC_MAX_FIELD_BYTES ? "field too long" : "too many fields");
+                len > RC_MAX_FIELD_BYTES ? "field longer than 65536 bytes" : "more than 4096 fields");
         return;
     }
     char *s = malloc(len + 1);

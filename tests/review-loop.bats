@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# The whole human-in-the-loop on the 500-image test sample:
+# predictions -> flag -> simulated review -> merge, and pipelines/review.
+# Until a tiny model can run here, the predictions come from a seeded fake model
+# (tests/fixtures/flag-mkpreds.py --simulate) that keeps the images' ids and labels.
+load test_helper
+
+setup() {
+    T=$BATS_TEST_TMPDIR
+    SIM=$TOP/pipelines/simulate-reviewer
+    csv2tensor "$SAMPLES/fashion-mnist_test-500.csv.gz" >"$T/img.ts"
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f1 | awk '{ print NR - 1, $1 }' |
+        python3 "$FIX/flag-mkpreds.py" --simulate 7 >"$T/test.preds"
+}
+
+@test "loop: flag 10 % with thumbnails -> perfect reviewer -> merge reaches the report's figure" {
+    mkdir "$T/rev"
+    run --separate-stderr flag --budget 10% --images "$T/img.ts" --thumbs "$T/rev/thumbs" --html "$T/rev/review.html" -o "$T/rev/review.csv" "$T/test.preds"
+    [ "$status" -eq 0 ]
+    [ "${stderr_lines[0]%%(*}" = "flag: flagged 50 of 500 records " ]
+    # counts: 50 rows, 50 thumbnails, 50 images in the HTML sheet
+    [ "$(tail -n +2 "$T/rev/review.csv" | wc -l)" -eq 50 ]
+    [ "$(ls "$T/rev/thumbs" | wc -l)" -eq 50 ]
+    [ "$(grep -c '<img ' "$T/rev/review.html")" -eq 50 ]
+    # ordering: scores never decrease, ids unique
+    [ "$(tail -n +2 "$T/rev/review.csv" | cut -d, -f12 | sort -c -g && echo sorted)" = "sorted" ]
+    [ "$(tail -n +2 "$T/rev/review.csv" | cut -d, -f1 | sort -u | wc -l)" -eq 50 ]
+    # every image column names an existing thumbnail next to the sheet
+    for p in $(tail -n +2 "$T/rev/review.csv" | cut -d, -f13); do [ -f "$T/rev/$p" ]; done
+    # a perfect reviewer
+    "$SIM" --accuracy 1 "$T/rev/review.csv" "$T/rev/reviewed.csv"
+    run --separate-stderr merge --reviews "$T/rev/reviewed.csv" -o "$T/rev/final.csv" "$T/test.preds"
+    [ "$status" -eq 0 ]
+    [ "$(tail -n +2 "$T/rev/final.csv" | wc -l)" -eq 500 ]
+    # the final accuracy equals flag --report's "perfect reviewer" figure at 10 %
+    want=$(flag --report --csv "$T/test.preds" | awk -F, '$1 == 10 { printf "%.2f", 100 * $5 }')
+    [[ "${stderr_lines[-1]}" == *"-> $want % (after review) on 500 labelled records; reviewed records right after review: 50 of 50 (100.00 %)" ]]
+    # and every record the reviewer changed is now right
+    [ "$(join -t, <(tail -n +2 "$T/rev/final.csv" | grep ',reviewer$' | sort -t, -k1,1) \
+            <(tail -n +2 "$T/rev/review.csv" | cut -d, -f1,2 | sort -t, -k1,1) | awk -F, '$2 != $5' | wc -l)" -eq 0 ]
+}
+
+@test "loop: a reviewer of accuracy 0.835 writing names; seeded, so repeatable" {
+    flag --target-accuracy 0.95 --calibrate "$T/test.preds" -o "$T/review.csv" "$T/test.preds" 2>/dev/null
+    "$SIM" --accuracy 0.835 --seed 5 --names "$T/review.csv" "$T/a.csv"
+    "$SIM" --accuracy 0.835 --seed 5 --names <"$T/review.csv" >"$T/b.csv"
+    cmp "$T/a.csv" "$T/b.csv"
+    # names, not numbers, in the reviewer column
+    [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF ~ /^[0-9]+$/' | wc -l)" -eq 0 ]
+    [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF != ""' | wc -l)" -gt 0 ]
+    run --separate-stderr merge --reviews "$T/a.csv" "$T/test.preds"
+    [ "$status" -eq 0 ]
+    [[ "${stderr_lines[0]}" == "merge: "*" of 500 records reviewed: "* ]]
+}
+
+@test "simulate-reviewer: needs true labels; usage errors" {
+    printf 'id,predicted,reviewer_label\n1,2,\n' >"$T/nolab.csv"
+    run --separate-stderr -1 "$SIM" "$T/nolab.csv"
+    [ "$stderr" = "simulate-reviewer: no 'true_label' column (run flag on predictions that carry true labels)" ]
+    run --separate-stderr -2 "$SIM" --accuracy 2
+    [ "${stderr_lines[0]}" = "simulate-reviewer: --accuracy must be in 0..1" ]
+    run "$SIM" --help
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "simulate-reviewer - fill a review sheet's reviewer_label column from its true labels." ]]
+}
+
+@test "pipelines/review: the whole demo from prediction streams" {
+    run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$T/img.ts" --target 0.95 --out "$T/out"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"AURC, area under the risk-coverage curve (lower is better):"* ]]
+    [[ "$output" == *"flag: threshold top1 < "*" chosen on $T/test.preds"* ]]
+    [[ "$output" == *"bin/merge --reviews REVIEWED.csv -o final.csv $T/test.preds"* ]]
+    for f in review.csv review.html risk-coverage.txt risk-coverage.csv risk-coverage.json \
+             risk-coverage-val.txt review-simulated.csv final-simulated.csv; do
+        [ -s "$T/out/$f" ]
+    done
+    [ "$(ls "$T/out/thumbs" | wc -l)" -eq "$(($(wc -l <"$T/out/review.csv") - 1))" ]
+    [ "$(tail -n +2 "$T/out/final-simulated.csv" | wc -l)" -eq 500 ]
+}
