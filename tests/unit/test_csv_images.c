@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv_images.h"
 #include "unit.h"
@@ -28,6 +29,21 @@ static int collect(void *ctx, uint32_t id, int32_t label, const unsigned char *p
         memcpy(g->px[g->n], pixels, 4);
     }
     g->n++;
+    return 0;
+}
+
+/* For test_chunks: row i must hold exactly what it wrote. */
+static int check_row(void *ctx, uint32_t id, int32_t label, const unsigned char *px, err *e)
+{
+    struct {
+        long n, bad;
+    } *st = ctx;
+    (void)e;
+    long i = (long)id;
+    if (i != st->n || label != i % 10 || px[0] != i % 256 || px[1] != (i / 7) % 256 || px[2] != 255 ||
+        px[3] != (i % 3 ? 0 : 100))
+        st->bad++;
+    st->n++;
     return 0;
 }
 
@@ -167,10 +183,66 @@ static void test_nul_and_quotes(void)
     CHECK(rc == -1 && strcmp(e.msg, "t.csv: bad options (no pixels or no classes)") == 0, "no pixels: '%s'", e.msg);
 }
 
+/* Rows after the first take the plain-row path; lines it declines go to
+ * libcsv. Both must agree. */
+static void test_plain_rows(void)
+{
+    got g = {0};
+    err e;
+    int rc = parse("1,2,3,4,5\n2,0012,3,4,5\n00003,0,0,0,255\n4, 5,6,7,8\n5,\"6\",7,8,9\r\n", CSV_LABELS_AUTO,
+                   &g, NULL, &e);
+    CHECK(rc == 0 && g.n == 5, "mixed plain and libcsv rows: %d records %s", g.n, e.msg);
+    CHECK(g.px[1][0] == 12 && g.label[2] == 3 && g.px[2][3] == 255 && g.px[3][0] == 5 && g.px[4][0] == 6,
+          "4-digit 0012, label 00003, spaces, quotes: same values as libcsv");
+    bad("1,2,3,4,5\n1,2,3,4,5,\n", CSV_LABELS_AUTO, "t.csv: line 2, field 6: '' is not an integer",
+        "trailing comma");
+    bad("1,2,3,4,5\n1,2,3,4,\n", CSV_LABELS_AUTO, "t.csv: line 2, field 5: '' is not an integer", "empty last field");
+    bad("1,2,3,4,5\n1,2,3,4,5\r\r\n1,2\n", CSV_LABELS_AUTO, "t.csv: line 3: 2 fields, expected 5", "stray CR");
+    bad("1,2,3,4,5\n123456,2,3,4,5\n", CSV_LABELS_AUTO, "t.csv: line 2, field 1: label 123456 out of range (0..9)",
+        "long label");
+
+    /* a line longer than the carry limit goes to libcsv in pieces */
+    size_t big = (1u << 21) + 10;
+    char *b = malloc(big + 32);
+    strcpy(b, "1,2,3,4,5\n");
+    memset(b + 10, '7', big);
+    strcpy(b + 10 + big, ",1,2,3,4\n");
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    rc = csv_images_read_mem(b, strlen(b), "t.csv", &o, collect, &g, NULL, &e);
+    CHECK(rc == -1 && strcmp(e.msg, "t.csv: line 2, field 1: label '77777777777777777777777777777777...' is not a "
+                                    "non-negative integer") == 0,
+          "2 MiB line: '%s'", e.msg);
+    free(b);
+}
+
+/* Many rows through gzread: lines split across 64 KiB chunks must come out whole. */
+static void test_chunks(void)
+{
+    char path[] = "/tmp/test_csv_images.XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("label,a,b,c,d\n", f);
+    for (int i = 0; i < 30000; i++)
+        fprintf(f, "%d,%d,%d,%d,%d%s", i % 10, i % 256, (i / 7) % 256, 255, i % 3 ? 0 : 100, i % 5 ? "\n" : "\r\n");
+    fclose(f);
+    gzFile gz = gzopen(path, "rb");
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    struct {
+        long n, bad;
+    } st = {0, 0};
+    err e;
+    int rc = csv_images_read(gz, path, &o, check_row, &st, NULL, &e);
+    gzclose(gz);
+    unlink(path);
+    CHECK(rc == 0 && st.n == 30000 && st.bad == 0, "30000 rows through gzread: %ld read, %ld wrong", st.n, st.bad);
+}
+
 int main(void)
 {
     test_good();
     test_errors();
     test_nul_and_quotes();
+    test_plain_rows();
+    test_chunks();
     UNIT_EXIT();
 }
