@@ -76,11 +76,11 @@ DATASET := /usr/share/datasets/fashion-mnist
 $(DATASET)/%.gz:
 	@pipelines/install-deps dataset-fashion-mnist
 
-data/fashion-mnist_train.csv: $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz bin/idx2tensor bin/tensor2csv
+data/fashion-mnist_train.csv: $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
 	@mkdir -p data
 	bin/idx2tensor $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/tensor2csv --header > $@.tmp && mv $@.tmp $@
 
-data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz bin/idx2tensor bin/tensor2csv
+data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
 	@mkdir -p data
 	bin/idx2tensor $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/tensor2csv --header > $@.tmp && mv $@.tmp $@
 

@@ -37,6 +37,8 @@ typedef struct layer {
     size_t w_off, nw; /* weights (conv, dense) or gamma (batchnorm) in params */
     size_t b_off, nb; /* biases or beta */
     size_t s_off;     /* LK_BATCHNORM: running mean, then running variance, in buffers */
+    int relu_after;   /* LK_CONV, LK_DENSE: the next layer is a ReLU, applied here in place */
+    int fused;        /* LK_RELU: done by the layer before; passes values and gradients through */
 } layer;
 
 typedef struct network {

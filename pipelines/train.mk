@@ -1,0 +1,33 @@
+# Training targets. The data: the Kaggle-layout CSVs from `make data`, cut into
+# a seeded 54,000 / 6,000 train/validation split (stratified), and the test set.
+#   make train            the default network and recipe (accuracy per minute)  -> models/default.bin
+#   make train-long       the longer preset                                      -> models/long.bin
+#   make train-reference  the Keras study's network and recipe                   -> models/study.bin
+# Every run writes a per-epoch log beside its model and a checkpoint after each
+# epoch: running the same target again after an interruption resumes it.
+
+TRAIN_THREADS ?= $(shell nproc)
+
+data/train-full.ts: data/fashion-mnist_train.csv | $(BIN)/csv2tensor
+	$(BIN)/csv2tensor data/fashion-mnist_train.csv > $@.tmp && mv $@.tmp $@
+data/test.ts: data/fashion-mnist_test.csv | $(BIN)/csv2tensor
+	$(BIN)/csv2tensor data/fashion-mnist_test.csv > $@.tmp && mv $@.tmp $@
+data/train.ts data/val.ts &: data/train-full.ts | $(BIN)/split
+	$(BIN)/split --ratio 0.1 --seed 1 -o data/train.ts -O data/val.ts data/train-full.ts
+
+# $(call train_model,MODEL,OPTIONS): resume if a checkpoint is there, else start
+train_model = @mkdir -p models; \
+	if [ -f $(1).ckpt ]; then resume=--resume; echo "train: resuming from $(1).ckpt"; else resume=; fi; \
+	$(BIN)/train $$resume $(2) -j $(TRAIN_THREADS) --val data/val.ts --log $(1:.bin=.log.csv) -o $(1) data/train.ts
+
+STUDY_RECIPE   := -a samples/study.arch --normalise unit --epochs 30 --batch 64 --lr 0.001 --optimizer adam \
+                  --schedule plateau --factor 0.1 --patience 3 --min-lr 1e-8 --early-stop 4 --seed 1
+
+# Models depend on the data, not on the program: rebuilding train must not retrain.
+models/study.bin: data/train.ts data/val.ts | $(BIN)/train
+	$(call train_model,$@,$(STUDY_RECIPE))
+
+train-reference: models/study.bin data/test.ts $(BIN)/predict $(BIN)/confmat
+	$(BIN)/predict models/study.bin data/test.ts | $(BIN)/confmat | tee reports/study-test.txt
+
+.PHONY: train-reference
