@@ -45,7 +45,8 @@ static const char usage[] =
     "  -j, --threads N         threads [all processors]\n"
     "      --log FILE          per-epoch CSV log (epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s)\n"
     "      --checkpoint FILE   written after every epoch [MODEL.ckpt]\n"
-    "      --resume            continue from the checkpoint\n"
+    "      --resume            continue from the checkpoint (with the same options; --epochs may grow)\n"
+    "      --keep-checkpoint   do not remove the checkpoint when training ends\n"
     "  -o, --output MODEL      the model file (written atomically) (required)\n"
     "  -q, --quiet             no progress output\n"
     "  -h, --help              show this help and exit\n"
@@ -56,7 +57,7 @@ static const char usage[] =
 
 typedef struct options {
     const char *arch, *val, *input, *output, *log, *ckpt, *augment_spec, *optimizer, *schedule;
-    int epochs, batch, threads, patience, early, warmup, resume, quiet, summary, unit_norm;
+    int epochs, batch, threads, patience, early, warmup, resume, quiet, summary, unit_norm, keep_ckpt;
     float lr, factor, min_lr, smoothing, wd, momentum;
     uint64_t seed;
 } options;
@@ -64,10 +65,10 @@ typedef struct options {
 static options parse_command_line(int argc, char **argv)
 {
     options o = {"samples/default.arch", NULL, NULL, NULL, NULL, NULL, "none", "adam", "plateau",
-                 30, 64, 0, 3, 4, 0, 0, 0, 0, 0,
+                 30, 64, 0, 3, 4, 0, 0, 0, 0, 0, 0,
                  1e-3f, 0.1f, 1e-8f, 0.0f, 0.0f, 0.9f, 1};
     enum { O_VAL = 256, O_NORM, O_SUMMARY, O_LR, O_OPT, O_WD, O_MOM, O_SCHED, O_WARM, O_PAT, O_FACTOR, O_MINLR,
-           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME };
+           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME, O_KEEP };
     static const struct option longs[] = {
         {"arch", required_argument, 0, 'a'},       {"val", required_argument, 0, O_VAL},
         {"normalise", required_argument, 0, O_NORM}, {"summary", no_argument, 0, O_SUMMARY},
@@ -81,6 +82,7 @@ static options parse_command_line(int argc, char **argv)
         {"seed", required_argument, 0, 's'},       {"threads", required_argument, 0, 'j'},
         {"log", required_argument, 0, O_LOG},      {"checkpoint", required_argument, 0, O_CKPT},
         {"resume", no_argument, 0, O_RESUME},      {"output", required_argument, 0, 'o'},
+        {"keep-checkpoint", no_argument, 0, O_KEEP},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},          {0, 0, 0, 0},
     };
@@ -129,6 +131,7 @@ static options parse_command_line(int argc, char **argv)
         case O_LOG: o.log = optarg; break;
         case O_CKPT: o.ckpt = optarg; break;
         case O_RESUME: o.resume = 1; break;
+        case O_KEEP: o.keep_ckpt = 1; break;
         case 'o': o.output = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': cli_help(usage);
@@ -627,7 +630,8 @@ int main(int argc, char **argv)
     if (!o.quiet)
         fprintf(stderr, "train: wrote %s (%s, %.0f s of training)\n", o.output,
                 stopped_early ? "early stop" : "all epochs", r.seconds);
-    unlink(o.ckpt); /* finished: nothing left to resume */
+    if (!o.keep_ckpt)
+        unlink(o.ckpt); /* finished: nothing left to resume */
     free(order), free(labels), free(scratch), free(decay), free(r.best_params), free(r.best_buffers);
     optim_free(&opt);
     net_work_free(w), net_work_free(we);

@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# train: learns on a small sample, is deterministic under a seed, writes models
+# atomically, resumes, and rejects bad input with one clear line.
+
+load test_helper
+
+setup_file() {
+    export TRAIN_TS="$BATS_FILE_TMPDIR/train.ts" VAL_TS="$BATS_FILE_TMPDIR/val.ts"
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -801 | csv2tensor > "$TRAIN_TS"
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | head -301 | csv2tensor > "$VAL_TS"
+}
+
+@test "train: loss falls and validation accuracy beats chance by a clear margin" {
+    run --separate-stderr train -a "$SAMPLES/small.arch" -e 4 -j 2 --val "$VAL_TS" \
+        --log "$BATS_TEST_TMPDIR/log.csv" -o "$BATS_TEST_TMPDIR/m.bin" "$TRAIN_TS"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ -s "$BATS_TEST_TMPDIR/m.bin" ]
+    [ ! -e "$BATS_TEST_TMPDIR/m.bin.ckpt" ]   # finished runs leave no checkpoint
+    # epoch,lr,loss,acc,val_loss,val_acc,...: loss falls from epoch 1 to 4, val accuracy > 0.6 (chance 0.1)
+    run awk -F, 'NR==2{l1=$3} NR==5{l4=$3; va=$6} END{exit !(l4 < l1 && va > 0.6)}' "$BATS_TEST_TMPDIR/log.csv"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"epoch 4/4: loss "* ]]
+}
+
+@test "train: the same seed and thread count give the same model" {
+    for i in 1 2; do
+        train -q -a "$SAMPLES/small.arch" -e 1 -j 2 -s 5 -o "$BATS_TEST_TMPDIR/m$i.bin" "$TRAIN_TS"
+        predict "$BATS_TEST_TMPDIR/m$i.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/p$i.ts"
+    done
+    cmp "$BATS_TEST_TMPDIR/p1.ts" "$BATS_TEST_TMPDIR/p2.ts"
+    train -q -a "$SAMPLES/small.arch" -e 1 -j 2 -s 6 -o "$BATS_TEST_TMPDIR/m3.bin" "$TRAIN_TS"
+    predict "$BATS_TEST_TMPDIR/m3.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/p3.ts"
+    ! cmp -s "$BATS_TEST_TMPDIR/p1.ts" "$BATS_TEST_TMPDIR/p3.ts"
+}
+
+@test "train: --resume from an epoch's checkpoint gives the uninterrupted result" {
+    opts=(-q -a "$SAMPLES/small.arch" -j 1 -s 2 --augment shift=2,flip,erase --val "$VAL_TS")
+    train "${opts[@]}" -e 3 -o "$BATS_TEST_TMPDIR/full.bin" "$TRAIN_TS"
+    train "${opts[@]}" -e 2 --keep-checkpoint --checkpoint "$BATS_TEST_TMPDIR/c.ckpt" -o "$BATS_TEST_TMPDIR/part.bin" "$TRAIN_TS"
+    [ -s "$BATS_TEST_TMPDIR/c.ckpt" ]
+    run --separate-stderr train "${opts[@]}" -e 3 --resume --checkpoint "$BATS_TEST_TMPDIR/c.ckpt" -o "$BATS_TEST_TMPDIR/resumed.bin" "$TRAIN_TS"
+    [ "$status" -eq 0 ]
+    predict "$BATS_TEST_TMPDIR/full.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/a.ts"
+    predict "$BATS_TEST_TMPDIR/resumed.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/b.ts"
+    predict "$BATS_TEST_TMPDIR/part.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/c.ts"
+    cmp "$BATS_TEST_TMPDIR/a.ts" "$BATS_TEST_TMPDIR/b.ts"
+    ! cmp -s "$BATS_TEST_TMPDIR/a.ts" "$BATS_TEST_TMPDIR/c.ts"   # the third epoch did change the model
+    [ ! -e "$BATS_TEST_TMPDIR/c.ckpt" ]   # finished: the checkpoint is gone
+}
+
+@test "train --summary prints the study network like Keras: 528,282 parameters" {
+    run train --summary -a "$SAMPLES/study.arch"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Total params: 528282"* ]]
+    [[ "$output" == *"Trainable params: 527994"* ]]
+    [[ "$output" == *"Non-trainable params: 288"* ]]
+    [[ "$output" == *"dense                        (128)                    401536"* ]]
+}
+
+@test "train: usage errors exit 2 and write nothing to stdout" {
+    run --separate-stderr train "$TRAIN_TS"
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [ "${stderr_lines[0]}" = "train: missing -o MODEL" ]
+    run --separate-stderr train --lr abc -o x.bin
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "train: --lr: not a number: 'abc'" ]
+    run --separate-stderr train --schedule wavy -o x.bin
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "train: --schedule: expected plateau, cosine, onecycle or constant, got 'wavy'" ]
+    run train --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == Usage:* ]]
+}
+
+@test "train: unlabelled data, a wrong shape, a bad architecture are clear errors and leave no model" {
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | head -20 | cut -d, -f2- | csv2tensor > "$BATS_TEST_TMPDIR/nolab.ts"
+    run --separate-stderr train -a "$SAMPLES/small.arch" -o "$BATS_TEST_TMPDIR/m.bin" "$BATS_TEST_TMPDIR/nolab.ts"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $BATS_TEST_TMPDIR/nolab.ts: record 1: no label (train needs labelled data)" ]
+    printf '1,2,3,4\n' | csv2tensor --shape 2x2x1 > "$BATS_TEST_TMPDIR/small.ts"
+    run --separate-stderr train -a "$SAMPLES/small.arch" -o "$BATS_TEST_TMPDIR/m.bin" "$BATS_TEST_TMPDIR/small.ts"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $BATS_TEST_TMPDIR/small.ts: records are 2x2x1 u8, the network takes 28x28x1 images" ]
+    printf 'input 28 28 1\nconv 8 k=99\nsoftmax\n' > "$BATS_TEST_TMPDIR/bad.arch"
+    run --separate-stderr train -a "$BATS_TEST_TMPDIR/bad.arch" -o "$BATS_TEST_TMPDIR/m.bin" "$TRAIN_TS"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $BATS_TEST_TMPDIR/bad.arch: line 2: conv: bad kernel size 'k=99'" ]
+    [ ! -e "$BATS_TEST_TMPDIR/m.bin" ]
+    run ls "$BATS_TEST_TMPDIR"
+    [[ "$output" != *tmp* ]]
+}
