@@ -717,6 +717,9 @@ int main(int argc, char **argv)
 {
     cli_init(argv[0]);
     options o = parse_command_line(argc, argv);
+    const char *in = (!o.path || strcmp(o.path, "-") == 0) ? "/dev/stdin" : o.path;
+    if ((o.json_path && same_file(in, o.json_path)) || (o.csv_path && same_file(in, o.csv_path)))
+        cli_die("refusing to overwrite the input %s", cli_name(o.path));
     err e;
     FILE *f = ts_fopen_in(o.path, &e);
     if (!f)

@@ -168,6 +168,13 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
     [ ! -e "$BATS_TEST_TMPDIR/j.json" ]
 }
 
+@test "stats: refuses to write a report over its input" {
+    cp "$TS" "$BATS_TEST_TMPDIR/copy.ts"
+    run -1 --separate-stderr stats --json="$TS" "$TS"
+    [ "$stderr" = "stats: refusing to overwrite the input $TS" ]
+    cmp "$TS" "$BATS_TEST_TMPDIR/copy.ts"
+}
+
 @test "stats: usage errors exit 2 and write nothing to stdout" {
     run -2 --separate-stderr stats --bins 0 "$TS"
     [ "$stderr" = "stats: --bins: 0 is out of range (1..100000)"$'\n'"Try 'stats --help' for more information." ]
