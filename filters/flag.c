@@ -172,6 +172,11 @@ static options parse_command_line(int argc, char **argv)
     if (argc - optind > 1)
         cli_usage_error("too many arguments (one prediction stream at most)");
     o.path = optind < argc ? argv[optind] : NULL;
+    int from_stdin = !o.path || strcmp(o.path, "-") == 0;
+    from_stdin += o.images && strcmp(o.images, "-") == 0;
+    from_stdin += o.calibrate && strcmp(o.calibrate, "-") == 0;
+    if (from_stdin > 1)
+        cli_usage_error("only one input can come from stdin");
     int nsel = o.have_threshold + o.have_budget + o.have_target;
     if (o.report) {
         if (nsel)
@@ -582,8 +587,12 @@ static double calibrate(const options *o)
 static void review_sheet(const options *o)
 {
     err e;
-    if (o->output && o->path && same_file(o->output, o->path))
-        cli_die("%s: refusing to overwrite the input", o->output);
+    const char *outs[] = {o->output, o->html};
+    const char *ins[] = {o->path, o->images, o->calibrate};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 3; j++)
+            if (outs[i] && ins[j] && same_file(outs[i], ins[j]))
+                cli_die("%s: refusing to overwrite an input", outs[i]);
     double conf_cut = 0;
     if (o->have_target)
         conf_cut = calibrate(o);

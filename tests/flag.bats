@@ -43,6 +43,8 @@ images() {
     [ "${stderr_lines[0]}" = "flag: --score: expected top1, margin or entropy, got 'top2'" ]
     run --separate-stderr -2 flag --report --budget 2 "$T/risk.ts"
     [ "${stderr_lines[0]}" = "flag: --report takes no --threshold, --budget or --target-accuracy" ]
+    run --separate-stderr -2 flag --budget 2 --images - --thumbs "$T/th"
+    [ "${stderr_lines[0]}" = "flag: only one input can come from stdin" ]
     run --separate-stderr -2 flag --budget 2 --csv "$T/risk.ts"
     [ "${stderr_lines[0]}" = "flag: --csv and --json go with --report" ]
     [ -z "$output" ]
@@ -165,7 +167,7 @@ images() {
     [[ "$stderr" == *"flag: write error on <stdout>: No space left on device"* ]]
     cp "$T/risk.ts" "$T/keep.ts"
     run --separate-stderr -1 flag --budget 3 -o "$T/keep.ts" "$T/keep.ts"
-    [ "$stderr" = "flag: $T/keep.ts: refusing to overwrite the input" ]
+    [ "$stderr" = "flag: $T/keep.ts: refusing to overwrite an input" ]
     cmp "$T/risk.ts" "$T/keep.ts"
 }
 
