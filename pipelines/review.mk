@@ -3,13 +3,14 @@
 # table, writes the review sheet (threshold chosen on validation for REVIEW_TARGET),
 # thumbnails and review.html, then runs a simulated reviewer and merge.
 # Writes reports/review/. REVIEW_VAL must be the validation split the model was trained
-# beside (never training data); REVIEW_TEST may be a CSV (converted with csv2tensor).
-REVIEW_MODEL  ?= models/default.bin
-REVIEW_VAL    ?= data/val.ts
-REVIEW_TEST   ?= data/fashion-mnist_test.csv
-REVIEW_TARGET ?= 0.99
-REVIEW_DIR    ?= reports/review
+# beside (train.mk's data/val.ts), never training data.
+REVIEW_MODEL   ?= models/default.bin
+REVIEW_VAL     ?= data/val.ts
+REVIEW_TEST    ?= data/test.ts
+REVIEW_TARGET  ?= 0.99
+REVIEW_PREDICT ?= --tta
+REVIEW_DIR     ?= reports/review
 
-review: $(REVIEW_MODEL) bin/predict bin/flag bin/merge bin/csv2tensor
-	pipelines/review --model $(REVIEW_MODEL) --val $(REVIEW_VAL) --test $(REVIEW_TEST) \
-	    --target $(REVIEW_TARGET) --out $(REVIEW_DIR)
+review: $(REVIEW_MODEL) $(REVIEW_VAL) $(REVIEW_TEST) | $(BIN)/predict $(BIN)/flag $(BIN)/merge $(BIN)/csv2tensor
+	BIN=$(BIN) pipelines/review --model $(REVIEW_MODEL) --val $(REVIEW_VAL) --test $(REVIEW_TEST) \
+	    --predict-options "$(REVIEW_PREDICT)" --target $(REVIEW_TARGET) --out $(REVIEW_DIR)
