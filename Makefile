@@ -5,7 +5,7 @@
 # See README.md for every target.
 
 CC      ?= cc
-OPT     ?= -O2 -march=native
+OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -fopenmp
 LDFLAGS += -fopenmp
