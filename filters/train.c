@@ -588,7 +588,8 @@ int main(int argc, char **argv)
         if (logf) {
             fprintf(logf, "%d,%.9g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", ep, (double)lr_used, tr_loss, tr_acc,
                     o.val ? v.loss : NAN, o.val ? v.acc : NAN, secs, (double)seen / secs);
-            fflush(logf);
+            if (fflush(logf) != 0) /* a full disk must not pass silently */
+                cli_die("%s: write error: %m", o.log);
         }
         /* checkpoint: everything needed to continue exactly from here */
         train_state cs = {{0}, opt.m, opt.v, r.best_params, r.best_buffers};
