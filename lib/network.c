@@ -471,6 +471,7 @@ void net_work_free(net_work *w)
 
 float *net_input(net_work *w) { return w->input; }
 float *net_grad(net_work *w) { return w->grad; }
+const float *net_activation(const net_work *w, int i) { return w->act[i]; }
 
 /* Thread t's slice [*b0, *b0 + *nb) of a batch of B. */
 static void slice(int B, int T, int t, int *b0, int *nb)

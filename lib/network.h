@@ -82,6 +82,9 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
 double net_backward(network *n, net_work *w, const int32_t *labels, int B, float smooth);
 /* Gradient of the mean loss with respect to params (nparams). */
 float *net_grad(net_work *w);
+/* Layer i's output from the last forward pass, (B, h, w, c) of layer i; a fused
+ * ReLU's output is its conv/dense layer's (for tests: tests/tools/nn_reference). */
+const float *net_activation(const net_work *w, int i);
 
 /* Threads to use by default: the processors this process may run on. */
 int net_default_threads(void);
