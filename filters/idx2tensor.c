@@ -64,24 +64,26 @@ int main(int argc, char **argv)
     unsigned char *pix = malloc(img.item_bytes);
     if (!pix)
         cli_die("out of memory");
-    for (uint64_t i = 0; i < img.items; i++) {
+    int rc = 0;
+    for (uint64_t i = 0; i < img.items && rc == 0; i++) {
         unsigned char l = 0;
-        if (idx_read(&img, pix, 1, &e) < 0 || (labelled && idx_read(&lab, &l, 1, &e) < 0)) {
-            ts_fail(w);
-            cli_die_err(&e);
-        }
-        if (labelled && l >= nclass) {
-            ts_fail(w);
-            cli_die("%s: item %llu: label %u out of range (0..%u)", lab.name, (unsigned long long)i + 1, l, nclass - 1);
-        }
-        if (ts_write(w, (uint32_t)i, labelled ? l : TS_NO_LABEL, pix, &e) < 0)
-            cli_die_err(&e);
+        if (idx_read(&img, pix, 1, &e) < 0 || (labelled && idx_read(&lab, &l, 1, &e) < 0))
+            rc = -1;
+        else if (labelled && l >= nclass)
+            rc = err_set(&e, "%s: item %llu: label %u out of range (0..%u)", lab.name, (unsigned long long)i + 1, l,
+                         nclass - 1);
+        else if (ts_write(w, (uint32_t)i, labelled ? l : TS_NO_LABEL, pix, &e) < 0)
+            rc = -1;
     }
-    if (ts_finish(w, &e) < 0)
-        cli_die_err(&e);
+    if (rc < 0)
+        ts_fail(w); /* downstream readers see a truncated record */
+    else
+        rc = ts_finish(w, &e);
     idx_close(&img);
     if (labelled)
         idx_close(&lab);
     free(pix);
+    if (rc < 0)
+        cli_die_err(&e);
     return 0;
 }

@@ -83,9 +83,11 @@ int main(int argc, char **argv)
         putchar('\n');
     }
     while (got == 1) {
-        if ((label >= 0) != labelled)
-            cli_die("%s: record %llu: %s label, unlike the first record", cli_name(path),
-                    (unsigned long long)ts_records_read(r), labelled ? "no" : "a");
+        if ((label >= 0) != labelled) {
+            got = err_set(&e, "%s: record %llu: %s label, unlike the first record", cli_name(path),
+                          (unsigned long long)ts_records_read(r), labelled ? "no" : "a");
+            break;
+        }
         char *p = line;
         if (with_id)
             p += sprintf(p, "%u,", id);
@@ -105,10 +107,10 @@ int main(int argc, char **argv)
         fwrite(line, 1, (size_t)(p - line), stdout);
         got = ts_read(r, 1, &id, &label, rec, &e);
     }
-    if (got < 0)
-        cli_die_err(&e);
     ts_close(r);
     free(rec);
     free(line);
+    if (got < 0)
+        cli_die_err(&e);
     return 0;
 }
