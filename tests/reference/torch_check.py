@@ -76,7 +76,8 @@ def load_model(path):
         sys.exit(f"torch_check: {path}: CRC mismatch")
     r = Reader(data[:-4], path)
     r.take(8)
-    version, _flags = r.u32(), r.u32()
+    version = r.u32()
+    r.u32()  # flags: a training state may follow the meta text; not needed here
     if version != 1:
         sys.exit(f"torch_check: {path}: model format version {version}, this script reads 1")
     arch = r.text()
