@@ -20,7 +20,7 @@ typedef struct buf {
 
 static void put(buf *b, const void *data, size_t n)
 {
-    if (b->oom)
+    if (b->oom || n == 0) /* n == 0: data may be NULL (an empty text), and memcpy must not see it */
         return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 1 << 16;
