@@ -17,6 +17,7 @@ static const char usage[] =
     "Convert an image CSV (label,pixel1,...,pixelN; plain or gzip) to a tensor stream on stdout.\n"
     "With no FILE, or FILE '-', read stdin. A header row and a UTF-8 BOM are detected.\n"
     "Record ids are 0-based data-row numbers (the header row is not counted).\n"
+    "A header row alone gives an empty stream (a header, no records); no rows at all is an error.\n"
     "\n"
     "  -s, --shape HxWxC   image shape [28x28x1]\n"
     "  -k, --classes N     labels must be 0..N-1 [10]\n"
