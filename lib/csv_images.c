@@ -1,7 +1,8 @@
 /* csv_images.c - libcsv in strict mode, fed one physical line at a time so
  * that every error can name its line. libcsv cannot stop from a callback:
  * callbacks record the first error in the context, and the feeding loop
- * checks it after each csv_parse(). */
+ * checks it after each csv_parse(). Plain rows (digits and commas) after the
+ * first skip libcsv: see plain_row(). */
 #include "csv_images.h"
 
 #include <csv.h>
@@ -113,7 +114,7 @@ static void on_field(void *data, size_t len, void *vctx)
                 }
             }
         }
-        on_field_slow(data, len, c);
+        on_field_slow(data ? data : "", len, c);
         return;
     store:
         c->pixels[px] = (unsigned char)v;
