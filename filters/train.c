@@ -623,20 +623,21 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     if (logf && fclose(logf) != 0)
         cli_die("%s: write error: %m", o.log);
-    if (stop_requested) {
+    const int interrupted = stop_requested != 0; /* free everything either way (leak checkers) */
+    if (interrupted) {
         fprintf(stderr, "train: interrupted in epoch %d: best model (epoch %d) written to %s; continue with --resume\n",
                 r.epoch + 1, r.best_epoch, o.output);
-        return 130;
+    } else {
+        if (!o.quiet)
+            fprintf(stderr, "train: wrote %s (%s, %.0f s of training)\n", o.output,
+                    stopped_early ? "early stop" : "all epochs", r.seconds);
+        if (!o.keep_ckpt)
+            unlink(o.ckpt); /* finished: nothing left to resume */
     }
-    if (!o.quiet)
-        fprintf(stderr, "train: wrote %s (%s, %.0f s of training)\n", o.output,
-                stopped_early ? "early stop" : "all epochs", r.seconds);
-    if (!o.keep_ckpt)
-        unlink(o.ckpt); /* finished: nothing left to resume */
     free(order), free(labels), free(scratch), free(decay), free(r.best_params), free(r.best_buffers);
     optim_free(&opt);
     net_work_free(w), net_work_free(we);
     dataset_free(&train), dataset_free(&val);
     net_free(n);
-    return 0;
+    return interrupted ? 130 : 0;
 }
