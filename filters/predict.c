@@ -56,7 +56,8 @@ int main(int argc, char **argv)
     const char *model_path = argv[optind], *path = nargs == 2 ? argv[optind + 1] : NULL;
     err e;
     char *meta = NULL;
-    network *n = model_load(model_path, &meta, NULL, NULL, &e);
+    static network *n; /* static: still reachable when cli_die exits below (quiet leak checkers) */
+    n = model_load(model_path, &meta, NULL, NULL, &e);
     if (!n)
         cli_die_err(&e);
     if (summary) {

@@ -7,7 +7,8 @@
 #       one full pipeline on the sample under valgrind: csv2tensor | predict | confmat,
 #       with a tiny model trained for 1 epoch; fails on any error or leak.
 # make check also builds tests/fuzz/replay.c with each harness (replay_NAME, with the
-# build's own compiler and sanitizers) and replays tests/fuzz/regressions/NAME/*.
+# build's own compiler and sanitizers); tests/reliability.bats replays tests/fuzz/regressions/NAME/*
+# and tests/fuzz/corpus/NAME/* through them.
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= stream csv idx npy model
