@@ -350,7 +350,7 @@ static void *xcalloc(size_t n, size_t size, int *bad)
 /* chunk: images per im2col GEMM. Large GEMMs run nearer the machine's peak than
  * one-image ones, but past a few MiB the column buffer falls out of cache:
  * 4 MiB per thread measured best here (FM_COLS_FLOATS overrides). */
-static int conv_chunk(const network *n, int bmax, int nthreads)
+int net_conv_chunk(const network *n, int bmax, int nthreads)
 {
     size_t worst = 1;
     for (int i = 0; i < n->nlayers; i++)
@@ -376,7 +376,7 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     if (nthreads > bmax)
         nthreads = bmax;
     w->bmax = bmax, w->nthreads = nthreads, w->training = training, w->nlayers = n->nlayers;
-    w->chunk = conv_chunk(n, bmax, nthreads);
+    w->chunk = net_conv_chunk(n, bmax, nthreads);
     w->in_elems = net_in_elems(n);
     w->max_elems = w->in_elems;
     size_t cols_max = 1;

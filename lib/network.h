@@ -86,6 +86,9 @@ float *net_grad(net_work *w);
  * ReLU's output is its conv/dense layer's (for tests: tests/tools/nn_reference). */
 const float *net_activation(const net_work *w, int i);
 
+/* Images per im2col GEMM for batches of bmax split over nthreads (for benchmarks). */
+int net_conv_chunk(const network *n, int bmax, int nthreads);
+
 /* Threads to use by default: the processors this process may run on. */
 int net_default_threads(void);
 

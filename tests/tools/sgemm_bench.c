@@ -119,22 +119,6 @@ static double measure(int k, int M, int N, int K, int T, int split, double secs)
     return rate;
 }
 
-/* lib/network.c's conv_chunk, restated: images per im2col GEMM */
-static int conv_chunk(const network *n, int bmax, int nthreads)
-{
-    size_t worst = 1;
-    for (int i = 0; i < n->nlayers; i++)
-        if (n->layers[i].kind == LK_CONV) {
-            size_t c = conv_cols_floats(&n->layers[i].conv, 1);
-            worst = c > worst ? c : worst;
-        }
-    size_t budget = getenv("FM_COLS_FLOATS") ? (size_t)atol(getenv("FM_COLS_FLOATS")) : (size_t)1 << 20;
-    int chunk = (int)(budget / worst);
-    int per_thread = (bmax + nthreads - 1) / nthreads;
-    chunk = chunk < 1 ? 1 : chunk;
-    return chunk > per_thread ? per_thread : chunk;
-}
-
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -180,7 +164,7 @@ int main(int argc, char **argv)
     network *n = net_from_arch(slurp(argv[optind]), argv[optind], &e);
     if (!n)
         cli_die_err(&e);
-    const int chunk = conv_chunk(n, batch, threads);
+    const int chunk = net_conv_chunk(n, batch, threads);
     const int per_thread = (batch + threads - 1) / threads;
     double flop_all = 0, t_blas = 0, t_split = 0;
     static const char *kinds[] = {"fwd", "dw", "dx"};
