@@ -396,6 +396,8 @@ int main(int argc, char **argv)
     }
     if (o.summary) {
         net_summary(n, stdout);
+        train_state_free(&st);
+        net_free(n);
         return 0;
     }
 
