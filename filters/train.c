@@ -37,7 +37,9 @@ static const char usage[] =
     "      --patience N        plateau: epochs without improvement before lr *= factor [3]\n"
     "      --factor X          plateau: lr reduction factor [0.1]\n"
     "      --min-lr X          plateau: lowest lr [1e-8]\n"
-    "      --early-stop N      stop after N epochs without val-loss improvement; 0 = never [4]\n"
+    "      --early-stop N      stop after N epochs without improvement; 0 = never [4]\n"
+    "      --monitor WHAT      loss | acc: the validation figure that picks the best epoch and\n"
+    "                          drives plateau and early stopping [loss]\n"
     "      --smoothing X       label smoothing [0]\n"
     "      --augment SPEC      e.g. shift=2,flip,erase=0.5 or none [none]\n"
     "Run:\n"
@@ -52,12 +54,12 @@ static const char usage[] =
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
-    "The model kept is the one with the lowest validation loss (Keras' restore_best_weights).\n"
+    "The model kept is the epoch with the best validation figure (Keras' restore_best_weights).\n"
     "Ctrl-C stops cleanly: the best model so far is written; --resume continues from the last epoch.\n";
 
 typedef struct options {
     const char *arch, *val, *input, *output, *log, *ckpt, *augment_spec, *optimizer, *schedule;
-    int epochs, batch, threads, patience, early, warmup, resume, quiet, summary, unit_norm, keep_ckpt;
+    int epochs, batch, threads, patience, early, warmup, resume, quiet, summary, unit_norm, keep_ckpt, monitor_acc;
     float lr, factor, min_lr, smoothing, wd, momentum;
     uint64_t seed;
 } options;
@@ -65,10 +67,10 @@ typedef struct options {
 static options parse_command_line(int argc, char **argv)
 {
     options o = {"samples/default.arch", NULL, NULL, NULL, NULL, NULL, "none", "adam", "plateau",
-                 30, 64, 0, 3, 4, 0, 0, 0, 0, 0, 0,
+                 30, 64, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0,
                  1e-3f, 0.1f, 1e-8f, 0.0f, 0.0f, 0.9f, 1};
     enum { O_VAL = 256, O_NORM, O_SUMMARY, O_LR, O_OPT, O_WD, O_MOM, O_SCHED, O_WARM, O_PAT, O_FACTOR, O_MINLR,
-           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME, O_KEEP };
+           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME, O_KEEP, O_MONITOR };
     static const struct option longs[] = {
         {"arch", required_argument, 0, 'a'},       {"val", required_argument, 0, O_VAL},
         {"normalise", required_argument, 0, O_NORM}, {"summary", no_argument, 0, O_SUMMARY},
@@ -82,7 +84,7 @@ static options parse_command_line(int argc, char **argv)
         {"seed", required_argument, 0, 's'},       {"threads", required_argument, 0, 'j'},
         {"log", required_argument, 0, O_LOG},      {"checkpoint", required_argument, 0, O_CKPT},
         {"resume", no_argument, 0, O_RESUME},      {"output", required_argument, 0, 'o'},
-        {"keep-checkpoint", no_argument, 0, O_KEEP},
+        {"keep-checkpoint", no_argument, 0, O_KEEP}, {"monitor", required_argument, 0, O_MONITOR},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},          {0, 0, 0, 0},
     };
@@ -132,6 +134,11 @@ static options parse_command_line(int argc, char **argv)
         case O_CKPT: o.ckpt = optarg; break;
         case O_RESUME: o.resume = 1; break;
         case O_KEEP: o.keep_ckpt = 1; break;
+        case O_MONITOR:
+            if (strcmp(optarg, "loss") && strcmp(optarg, "acc"))
+                cli_usage_error("--monitor: expected loss or acc, got '%s'", optarg);
+            o.monitor_acc = optarg[0] == 'a';
+            break;
         case 'o': o.output = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': cli_help(usage);
@@ -331,7 +338,7 @@ static void state_text(char *buf, size_t len, const run *r, const options *o)
 static void meta_text(char *buf, size_t len, const run *r, const options *o, const char *extra)
 {
     snprintf(buf, len,
-             "trained_by=train " FM_VERSION "\narch_file=%s\nepochs_run=%d\nbest_epoch=%d\nbest_val_loss=%.6f\n"
+             "trained_by=train " FM_VERSION "\narch_file=%s\nepochs_run=%d\nbest_epoch=%d\nbest_metric=%.6f\n"
              "optimizer=%s\nlr=%g\nbatch=%d\nschedule=%s\naugment=%s\nsmoothing=%g\nseed=%llu\nthreads=%d\n"
              "train_seconds=%.1f\n%s",
              o->arch, r->epoch, r->best_epoch, r->best_metric, o->optimizer, (double)o->lr, o->batch, o->schedule,
@@ -567,7 +574,8 @@ int main(int argc, char **argv)
         if (o.val)
             v = evaluate(n, we, &val, 256);
         r.epoch = ep;
-        double metric = v.loss;
+        /* lower is better for every figure we monitor */
+        double metric = o.monitor_acc ? 1.0 - v.acc : v.loss;
         if (metric < r.best_metric) {
             r.best_metric = metric;
             r.best_epoch = ep;
@@ -603,7 +611,8 @@ int main(int argc, char **argv)
         if (stop) {
             stopped_early = 1;
             if (!o.quiet)
-                fprintf(stderr, "train: early stop: no val-loss improvement for %d epochs\n", o.early);
+                fprintf(stderr, "train: early stop: no val-%s improvement for %d epochs\n",
+                        o.monitor_acc ? "acc" : "loss", o.early);
             break;
         }
     }
