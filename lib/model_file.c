@@ -264,6 +264,7 @@ network *model_load(const char *path, char **meta, train_state *state, int *has_
         return NULL;
     network *n = NULL;
     char *arch = NULL, *mt = NULL, *st = NULL;
+    int state_kept = 0; /* state's arrays were filled: free them if the load fails after all */
     if (meta)
         *meta = NULL;
     if (has_state)
@@ -343,6 +344,8 @@ network *model_load(const char *path, char **meta, train_state *state, int *has_
             *has_state = 1;
         if (c.bad)
             train_state_free(state);
+        else
+            state_kept = 1;
     }
     if (c.bad)
         goto fail;
@@ -357,6 +360,11 @@ network *model_load(const char *path, char **meta, train_state *state, int *has_
     }
     goto done;
 fail:
+    if (state_kept) { /* e.g. a parameter that is not finite, found after the state was read */
+        train_state_free(state);
+        if (has_state)
+            *has_state = 0;
+    }
     net_free(n);
     n = NULL;
 done:
