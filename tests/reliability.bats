@@ -300,6 +300,18 @@ open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d)))
     [ "$stderr" = "train: $T/m.bin.ckpt: No such file or directory" ]
 }
 
+@test "model: a checkpoint with a parameter that is not finite (found by fuzz_model)" {
+    # the kept fuzz input, with the CRC-32 the harness appends
+    python3 -c '
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(d + struct.pack("<I", zlib.crc32(d)))' "$TOP/tests/fuzz/regressions/model/leak-state-nonfinite-param" "$T/ck"
+    csv2tensor -s 4x4x1 -L <(printf '0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n') > "$T/s.ts"
+    run --separate-stderr -1 train -q --resume --checkpoint "$T/ck" -j 1 -o "$T/m.bin" "$T/s.ts"
+    [ "$stderr" = "train: $T/ck: damaged model file: parameter 83 is not finite" ]
+    no_output "$T/m.bin"
+}
+
 @test "model: a bad architecture file" {
     printf 'input 2 2 1\nbogus 3\nsoftmax\n' > "$T/bad.arch"
     run --separate-stderr -1 train -q -a "$T/bad.arch" -e 1 -j 1 -o "$T/m.bin" "$M/tiny.ts"
