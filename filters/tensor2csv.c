@@ -12,12 +12,13 @@ static const char usage[] =
     "Write a tensor stream as CSV: label (if the stream has labels), then one column per element.\n"
     "u8 streams print integers; f32 streams print with 9 significant digits (round-trips exactly).\n"
     "\n"
-    "  -H, --header        first write a header row (label,pixel1,...) [off]\n"
+    "  -H, --header        first write a header row: label,pixel1,... (u8) or label,p0,... (f32) [on]\n"
+    "  -N, --no-header     no header row\n"
     "  -i, --id            add a first column with the record id\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
-    "csv2tensor < x.csv | tensor2csv --header reproduces a canonical CSV byte for byte.\n";
+    "csv2tensor < x.csv | tensor2csv reproduces a canonical (Kaggle-layout, with header) CSV byte for byte.\n";
 
 /* Fast u8 formatting: this filter writes 60,000 x 785 numbers for the data set. */
 static char *put_uint(char *p, unsigned v)
@@ -33,16 +34,17 @@ static char *put_uint(char *p, unsigned v)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    int header = 0, with_id = 0;
+    int header = 1, with_id = 0;
     static const struct option longs[] = {
-        {"header", no_argument, 0, 'H'}, {"id", no_argument, 0, 'i'},
+        {"header", no_argument, 0, 'H'}, {"no-header", no_argument, 0, 'N'}, {"id", no_argument, 0, 'i'},
         {"help", no_argument, 0, 'h'},   {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "HihV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "HNihV", longs, NULL)) != -1) {
         switch (ch) {
         case 'H': header = 1; break;
+        case 'N': header = 0; break;
         case 'i': with_id = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
     uint32_t id;
     int32_t label;
     long got = ts_read(r, 1, &id, &label, rec, &e);
+    if (got < 0) /* before the header: a bad stream writes nothing at all */
+        cli_die_err(&e);
     int labelled = got == 1 && label >= 0;
     if (header) {
         if (with_id)

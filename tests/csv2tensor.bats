@@ -50,9 +50,9 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 
 @test "no header row: detected, ids still start at 0" {
     zcat "$TEST" | tail -n +2 >"$T/nohdr.csv"
-    run bash -c 'csv2tensor "$1" | tensor2csv | cmp - "$1"' _ "$T/nohdr.csv"
+    run bash -c 'csv2tensor "$1" | tensor2csv --no-header | cmp - "$1"' _ "$T/nohdr.csv"
     [ "$status" -eq 0 ]
-    run bash -c 'csv2tensor "$1" | tensor2csv --id | head -2 | cut -d, -f1,2' _ "$T/nohdr.csv"
+    run bash -c 'csv2tensor "$1" | tensor2csv --no-header --id | head -2 | cut -d, -f1,2' _ "$T/nohdr.csv"
     [ "$output" = $'0,9\n1,2' ]
 }
 
@@ -65,7 +65,7 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 }
 
 @test "--no-labels and --labels force the layout" {
-    run bash -c 'tail -n +2 "$1" | cut -d, -f2- | csv2tensor -s 2x2 --no-labels | tensor2csv' _ "$TINY"
+    run bash -c 'tail -n +2 "$1" | cut -d, -f2- | csv2tensor -s 2x2 --no-labels | tensor2csv --no-header' _ "$TINY"
     [ "$output" = $'0,1,254,255\n10,20,30,40\n7,0,0,200' ]
     printf '1,2,3,4\n' >"$T/four.csv"
     run --separate-stderr csv2tensor -s 2x2 --labels "$T/four.csv"
@@ -82,12 +82,12 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
     [ "$output" = "$(cat "$TINY")" ]
     run bash -c 'csv2tensor -s 2x2 "$1" | od -An -j7 -N13 -t u1 | tr -s " "' _ "$TINY"
     [ "$output" = " 3 2 0 0 0 2 0 0 0 1 0 0 0" ]
-    run bash -c 'printf "1,2,3,4,5,6,7\n" | csv2tensor -s 1x2x3 | tensor2csv' _
+    run bash -c 'printf "1,2,3,4,5,6,7\n" | csv2tensor -s 1x2x3 | tensor2csv --no-header' _
     [ "$output" = "1,2,3,4,5,6,7" ]
 }
 
 @test "--classes: label range" {
-    run bash -c 'printf "15,1\n" | csv2tensor -s 1x1 -k 16 | tensor2csv' _
+    run bash -c 'printf "15,1\n" | csv2tensor -s 1x1 -k 16 | tensor2csv --no-header' _
     [ "$output" = "15,1" ]
     run --separate-stderr bash -c 'printf "15,1\n" | csv2tensor -s 1x1 -k 15'
     [ "$status" -eq 1 ]
@@ -104,7 +104,7 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 }
 
 @test "quoted fields are accepted" {
-    run bash -c 'printf "\"3\",\"0\",1,2,3\n" | csv2tensor -s 2x2 | tensor2csv' _
+    run bash -c 'printf "\"3\",\"0\",1,2,3\n" | csv2tensor -s 2x2 | tensor2csv --no-header' _
     [ "$output" = "3,0,1,2,3" ]
 }
 
@@ -115,7 +115,7 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
     csv2tensor -s 2x2 "$T/h.csv" >"$T/s"
     [ "$(stat -c %s "$T/s")" -eq 32 ]
     [ "$(count_of "$T/s")" -eq 0 ]
-    run tensor2csv "$T/s"
+    run tensor2csv --no-header "$T/s"
     [ "$status" -eq 0 ]
     [ -z "$output" ]
 }
@@ -212,7 +212,7 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 }
 
 @test "an error mid-stream leaves a truncated record for the reader downstream" {
-    run --separate-stderr bash -c 'printf "1,2,3,4,5\n1,2,3,4,5\n1,2,x,4,5\n" | csv2tensor -s 2x2 | tensor2csv'
+    run --separate-stderr bash -c 'printf "1,2,3,4,5\n1,2,3,4,5\n1,2,x,4,5\n" | csv2tensor -s 2x2 | tensor2csv --no-header'
     [ "$status" -eq 1 ]
     [ "$output" = $'1,2,3,4,5\n1,2,3,4,5' ]
     [ "$stderr" = $'csv2tensor: <stdin>: line 3, field 3: \'x\' is not an integer\ntensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)' ]

@@ -51,7 +51,7 @@ PY
 
 @test "images only: labels -1" {
     mkidx "$T/img" 8 2,1,3
-    run bash -c 'idx2tensor "$1" | tensor2csv -i' _ "$T/img"
+    run bash -c 'idx2tensor "$1" | tensor2csv --no-header -i' _ "$T/img"
     [ "$output" = $'0,0,1,2\n1,3,4,5' ]
 }
 
@@ -123,17 +123,17 @@ PY
 @test "label out of range" {
     mkidx "$T/img" 8 3,2,2
     mkidx "$T/lab" 8 3 "1,10,2"
-    run --separate-stderr bash -c 'idx2tensor "$1" "$2" | tensor2csv' _ "$T/img" "$T/lab"
+    run --separate-stderr bash -c 'idx2tensor "$1" "$2" | tensor2csv --no-header' _ "$T/img" "$T/lab"
     [ "$status" -eq 1 ]
     [ "$output" = "1,0,1,2,3" ]
     [ "$stderr" = $'idx2tensor: '"$T/lab"$': item 2: label 10 out of range (0..9)\ntensor2csv: <stdin>: record 2: truncated (got 1 of 12 bytes)' ]
-    run bash -c 'idx2tensor -k 11 "$1" "$2" | tensor2csv' _ "$T/img" "$T/lab"
+    run bash -c 'idx2tensor -k 11 "$1" "$2" | tensor2csv --no-header' _ "$T/img" "$T/lab"
     [ "$status" -eq 0 ]
 }
 
 @test "truncated data names the item, and the stream downstream is truncated" {
     mkidx "$T/img" 8 3,2,2 cut:10
-    run --separate-stderr bash -c 'idx2tensor "$1" | tensor2csv' _ "$T/img"
+    run --separate-stderr bash -c 'idx2tensor "$1" | tensor2csv --no-header' _ "$T/img"
     [ "$status" -eq 1 ]
     [ "$output" = $'0,1,2,3\n4,5,6,7' ]
     [ "$stderr" = $'idx2tensor: '"$T/img"$': item 3: truncated (got 2 of 4 bytes; header says 3 items)\ntensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)' ]

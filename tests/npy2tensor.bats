@@ -5,7 +5,7 @@ load test_helper
 # Every good image fixture holds the same 3 images; with labels 9,0,3 they
 # convert to npy-expected.csv.
 check_pair() {
-    run bash -c "npy2tensor '$FIX/$1' '$FIX/$2' | tensor2csv | cmp - '$FIX/npy-expected.csv'"
+    run bash -c "npy2tensor '$FIX/$1' '$FIX/$2' | tensor2csv --no-header | cmp - '$FIX/npy-expected.csv'"
     [ "$status" -eq 0 ]
 }
 
@@ -37,19 +37,19 @@ check_pair() {
     [ "$(echo $output)" = "10" ]
     run od -An -tu8 -j24 -N8 "$BATS_TEST_TMPDIR/s"
     [ "$(echo $output)" = "3" ]
-    run bash -c "tensor2csv --id '$BATS_TEST_TMPDIR/s' | cut -d, -f1,2"
+    run bash -c "tensor2csv --no-header --id '$BATS_TEST_TMPDIR/s' | cut -d, -f1,2"
     [ "$output" = $'0,9\n1,0\n2,3' ]
 }
 
 @test "npy2tensor: images without labels give label -1 (no label column)" {
-    run bash -c "npy2tensor '$FIX/npy-u1-784.npy' | tensor2csv | cut -d, -f1-3"
+    run bash -c "npy2tensor '$FIX/npy-u1-784.npy' | tensor2csv --no-header | cut -d, -f1-3"
     [ "$status" -eq 0 ]
     [ "$output" = $'0,3,6\n7,10,13\n14,17,20' ]
 }
 
 @test "npy2tensor: gzip-compressed .npy reads the same" {
     gzip -c "$FIX/npy-u1-784.npy" >"$BATS_TEST_TMPDIR/x.npy.gz"
-    run bash -c "npy2tensor '$BATS_TEST_TMPDIR/x.npy.gz' '$FIX/npy-labels-u1.npy' | tensor2csv | cmp - '$FIX/npy-expected.csv'"
+    run bash -c "npy2tensor '$BATS_TEST_TMPDIR/x.npy.gz' '$FIX/npy-labels-u1.npy' | tensor2csv --no-header | cmp - '$FIX/npy-expected.csv'"
     [ "$status" -eq 0 ]
 }
 
@@ -73,7 +73,7 @@ check_pair() {
 @test "npy2tensor: truncated data names the image and ends the stream as truncated" {
     run --separate-stderr -1 bash -c "npy2tensor '$FIX/npy-truncated.npy' > '$BATS_TEST_TMPDIR/s'"
     [ "$stderr" = "npy2tensor: $FIX/npy-truncated.npy: image 3: truncated (got 100 of 784 bytes; shape (3, 784))" ]
-    run --separate-stderr -1 tensor2csv "$BATS_TEST_TMPDIR/s"
+    run --separate-stderr -1 tensor2csv --no-header "$BATS_TEST_TMPDIR/s"
     [[ "$stderr" == *"record 3: truncated"* ]]
 }
 

@@ -54,7 +54,7 @@ setup() {
 # ==================================================================== streams
 
 @test "stream: empty input" {
-    run --separate-stderr -1 tensor2csv < /dev/null
+    run --separate-stderr -1 tensor2csv --no-header < /dev/null
     [ "$stderr" = "tensor2csv: <stdin>: empty input (expected a tensor stream)" ]
     [ -z "$output" ]
 }
@@ -68,7 +68,7 @@ setup() {
 
 @test "stream: wrong magic" {
     mkstream "$T/s.ts" magic=FMTX
-    run --separate-stderr -1 tensor2csv "$T/s.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/s.ts"
     [ "$stderr" = "tensor2csv: $T/s.ts: not a tensor stream (bad magic; convert CSV with csv2tensor)" ]
 }
 
@@ -94,16 +94,16 @@ setup() {
 
 @test "stream: rank 0 and rank 4" {
     mkstream "$T/s.ts" rank=0
-    run --separate-stderr -1 tensor2csv "$T/s.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/s.ts"
     [ "$stderr" = "tensor2csv: $T/s.ts: header: rank 0 out of range (1..3)" ]
     mkstream "$T/s.ts" rank=4
-    run --separate-stderr -1 tensor2csv "$T/s.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/s.ts"
     [ "$stderr" = "tensor2csv: $T/s.ts: header: rank 4 out of range (1..3)" ]
 }
 
 @test "stream: a zero dimension" {
     mkstream "$T/s.ts" dims=0,2,1
-    run --separate-stderr -1 tensor2csv "$T/s.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/s.ts"
     [ "$stderr" = "tensor2csv: $T/s.ts: header: dimension 1 is zero" ]
 }
 
@@ -151,7 +151,7 @@ setup() {
 
 @test "stream: fewer records than the header's count" {
     mkstream "$T/s.ts" count=3 records="0:1:1,2,3,4"
-    run --separate-stderr -1 tensor2csv "$T/s.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/s.ts"
     [ "$stderr" = "tensor2csv: $T/s.ts: truncated stream: header says 3 records, got 1" ]
 }
 
@@ -341,7 +341,7 @@ csv() { # csv NAME PRINTF-TEXT: write $T/NAME.csv
 
 @test "csv: wrong field count; the stream ends with a partial record" {
     csv f '1,2,3,4,5\n1,2,3\n'
-    run --separate-stderr -1 bash -c "set -o pipefail; csv2tensor -s 2x2x1 '$T/f.csv' | tensor2csv"
+    run --separate-stderr -1 bash -c "set -o pipefail; csv2tensor -s 2x2x1 '$T/f.csv' | tensor2csv --no-header"
     [ "$stderr" = "csv2tensor: $T/f.csv: line 2: 3 fields, expected 5
 tensor2csv: <stdin>: record 2: truncated (got 1 of 12 bytes)" ]
 }
@@ -408,7 +408,7 @@ tensor2csv: <stdin>: record 2: truncated (got 1 of 12 bytes)" ]
     run --separate-stderr -1 bash -c "csv2tensor '$T/t.csv.gz' > '$T/t.ts'"
     [ "$stderr" = "csv2tensor: $T/t.csv.gz: line 6: truncated gzip input (unexpected end of file)" ]
     # what was written ends with a partial record: no reader takes it for complete
-    run --separate-stderr -1 tensor2csv "$T/t.ts"
+    run --separate-stderr -1 tensor2csv --no-header "$T/t.ts"
     [[ "$stderr" =~ ^"tensor2csv: $T/t.ts: record 5: truncated (got ".*" of 792 bytes)"$ ]]
 }
 
@@ -468,7 +468,7 @@ mkidx() { # mkidx FILE HEADER-HEX DATA-BYTES
 
 @test "idx: a truncated item; the stream ends with a partial record" {
     mkidx "$T/a" 00000803000000030000000200000002 10
-    run --separate-stderr -1 bash -c "set -o pipefail; idx2tensor '$T/a' | tensor2csv"
+    run --separate-stderr -1 bash -c "set -o pipefail; idx2tensor '$T/a' | tensor2csv --no-header"
     [ "$stderr" = "idx2tensor: $T/a: item 3: truncated (got 2 of 4 bytes; header says 3 items)
 tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
 }
@@ -512,7 +512,7 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     [ "$stderr" = "csv2tensor: <stdout>: write error: No space left on device" ]
     run --separate-stderr -1 bash -c "predict -j 1 '$M/tiny.bin' '$M/tiny.ts' > /dev/full"
     [ "$stderr" = "predict: <stdout>: write error: No space left on device" ]
-    run --separate-stderr -1 bash -c "tensor2csv '$M/tiny.ts' > /dev/full"
+    run --separate-stderr -1 bash -c "tensor2csv --no-header '$M/tiny.ts' > /dev/full"
     [[ "$stderr" =~ ^"tensor2csv: ".*"No space left on device"$ ]]
     run --separate-stderr -1 bash -c "confmat '$M/tiny.preds' > /dev/full"
     [ "$stderr" = "confmat: write error on <stdout>: No space left on device" ]
@@ -532,7 +532,7 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
 }
 
 @test "closed pipe: filters end quietly on SIGPIPE (| head -c 100)" {
-    run --separate-stderr bash -c "csv2tensor '$SAMPLES/fashion-mnist_train-2000.csv.gz' | tensor2csv | head -c 100 > /dev/null; echo \${PIPESTATUS[@]}"
+    run --separate-stderr bash -c "csv2tensor '$SAMPLES/fashion-mnist_train-2000.csv.gz' | tensor2csv --no-header | head -c 100 > /dev/null; echo \${PIPESTATUS[@]}"
     [ "$output" = "141 141 0" ]
     [ -z "$stderr" ]
     run --separate-stderr bash -c "csv2tensor '$SAMPLES/fashion-mnist_train-2000.csv.gz' | split -n 1000 | head -c 100 > /dev/null; echo \${PIPESTATUS[@]}"
