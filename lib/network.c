@@ -348,8 +348,9 @@ static void *xcalloc(size_t n, size_t size, int *bad)
 }
 
 /* chunk: images per im2col GEMM. Large GEMMs run nearer the machine's peak than
- * one-image ones, but past a few MiB the column buffer falls out of cache:
- * 4 MiB per thread measured best here (FM_COLS_FLOATS overrides). */
+ * one-image ones, but past a few MiB the column buffer falls out of cache. 4 MiB per
+ * thread: a 64 MiB buffer measured slower (CPU time, on a loaded machine); between
+ * 1 and 10 MiB the differences were within the noise. FM_COLS_FLOATS overrides. */
 int net_conv_chunk(const network *n, int bmax, int nthreads)
 {
     size_t worst = 1;
