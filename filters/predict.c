@@ -18,7 +18,10 @@ static const char usage[] =
     "\n"
     "  -b, --batch N       images per batch [256]\n"
     "  -j, --threads N     threads [all processors]\n"
-    "      --tta           test-time augmentation: average with the mirrored image\n"
+    "      --tta[=VIEWS]   test-time augmentation: average the probabilities over views of\n"
+    "                      each image; VIEWS 'flip' (the default: the image and its mirror)\n"
+    "                      or 'flip,shift' (each of those also moved one pixel up, down,\n"
+    "                      left and right: 10 views, 10 times the work)\n"
     "      --summary       print the model summary and how it was trained, and exit\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
@@ -32,7 +35,7 @@ int main(int argc, char **argv)
     enum { O_TTA = 256, O_SUMMARY };
     static const struct option longs[] = {
         {"batch", required_argument, 0, 'b'}, {"threads", required_argument, 0, 'j'},
-        {"tta", no_argument, 0, O_TTA},       {"summary", no_argument, 0, O_SUMMARY},
+        {"tta", optional_argument, 0, O_TTA},  {"summary", no_argument, 0, O_SUMMARY},
         {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
@@ -41,7 +44,14 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'b': batch = (int)cli_long("--batch", optarg, 1, 65536); break;
         case 'j': threads = (int)cli_long("--threads", optarg, 1, 256); break;
-        case O_TTA: tta = 1; break;
+        case O_TTA:
+            if (!optarg || strcmp(optarg, "flip") == 0)
+                tta = 1;
+            else if (strcmp(optarg, "flip,shift") == 0 || strcmp(optarg, "shift,flip") == 0)
+                tta = 2;
+            else
+                cli_usage_error("--tta: expected 'flip' or 'flip,shift', got '%s'", optarg);
+            break;
         case O_SUMMARY: summary = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
@@ -95,7 +105,8 @@ int main(int argc, char **argv)
     float *avg = malloc((size_t)batch * n->nclass * sizeof(float));
     uint32_t *ids = malloc((size_t)batch * sizeof *ids);
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
-    if (!w || !raw || !avg || !ids || !labels)
+    float *tmp = malloc(elems * sizeof(float)); /* scratch for shift_image */
+    if (!w || !raw || !avg || !ids || !labels || !tmp)
         cli_die("out of memory for a batch of %d", batch);
     ts_header oh = ts_vector_header(TS_F32, (uint32_t)n->nclass, (uint32_t)n->nclass);
     oh.count = h->count;
@@ -111,19 +122,28 @@ int main(int argc, char **argv)
         if (got == 0)
             break;
         int B = (int)got;
-        /* net_forward normalises its input in place: keep the raw batch for the mirrored pass */
-        memcpy(net_input(w), raw, (size_t)B * elems * sizeof(float));
-        const float *p = net_forward(n, w, B, 0, 0);
-        memcpy(avg, p, (size_t)B * n->nclass * sizeof(float));
-        if (tta) {
+        /* net_forward normalises its input in place: each view starts again from the raw batch */
+        const int nviews = tta == 0 ? 1 : tta == 1 ? 2 : 10;
+        for (int v = 0; v < nviews; v++) {
+            static const int shifts[5][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
             float *x = net_input(w);
             memcpy(x, raw, (size_t)B * elems * sizeof(float));
-            for (int i = 0; i < B; i++)
-                flip_horizontal(x + (size_t)i * elems, n->in_h, n->in_w, n->in_c);
-            p = net_forward(n, w, B, 0, 0);
-            for (size_t k = 0; k < (size_t)B * n->nclass; k++)
-                avg[k] = 0.5f * (avg[k] + p[k]);
+            for (int i = 0; v > 0 && i < B; i++) {
+                float *img = x + (size_t)i * elems;
+                if (v % 2)
+                    flip_horizontal(img, n->in_h, n->in_w, n->in_c);
+                shift_image(img, tmp, n->in_h, n->in_w, n->in_c, shifts[v / 2][0], shifts[v / 2][1]);
+            }
+            const float *p = net_forward(n, w, B, 0, 0);
+            if (v == 0)
+                memcpy(avg, p, (size_t)B * n->nclass * sizeof(float));
+            else
+                for (size_t k = 0; k < (size_t)B * n->nclass; k++)
+                    avg[k] += p[k];
         }
+        if (nviews > 1)
+            for (size_t k = 0; k < (size_t)B * n->nclass; k++)
+                avg[k] /= (float)nviews;
         for (int i = 0; i < B; i++)
             if (ts_write(out, ids[i], labels[i], avg + (size_t)i * n->nclass, &e) < 0)
                 cli_die_err(&e);
@@ -133,6 +153,6 @@ int main(int argc, char **argv)
     ts_close(r);
     net_work_free(w);
     net_free(n);
-    free(raw), free(avg), free(ids), free(labels);
+    free(raw), free(avg), free(ids), free(labels), free(tmp);
     return 0;
 }

@@ -52,30 +52,35 @@ void flip_horizontal(float *img, int H, int W, int C)
             }
 }
 
+void shift_image(float *img, float *tmp, int H, int W, int C, int dy, int dx)
+{
+    if (!dy && !dx)
+        return;
+    const size_t n = (size_t)H * W * C;
+    memset(tmp, 0, n * sizeof(float));
+    for (int y = 0; y < H; y++) {
+        int sy = y - dy;
+        if (sy < 0 || sy >= H)
+            continue;
+        for (int x = 0; x < W; x++) {
+            int sx = x - dx;
+            if (sx >= 0 && sx < W)
+                memcpy(tmp + ((size_t)y * W + x) * C, img + ((size_t)sy * W + sx) * C, (size_t)C * sizeof(float));
+        }
+    }
+    memcpy(img, tmp, n * sizeof(float));
+}
+
 static double u01(uint64_t key, uint64_t i) { return (double)(rng_hash(key, i) >> 11) * 0x1.0p-53; }
 
 void augment_image(float *img, float *tmp, int H, int W, int C, const augment *a, uint64_t key)
 {
-    const size_t n = (size_t)H * W * C;
     if (a->flip && u01(key, 1) < 0.5)
         flip_horizontal(img, H, W, C);
     if (a->shift > 0) {
         int span = 2 * a->shift + 1;
         int dy = (int)(u01(key, 2) * span) - a->shift, dx = (int)(u01(key, 3) * span) - a->shift;
-        if (dy || dx) {
-            memset(tmp, 0, n * sizeof(float));
-            for (int y = 0; y < H; y++) {
-                int sy = y - dy;
-                if (sy < 0 || sy >= H)
-                    continue;
-                for (int x = 0; x < W; x++) {
-                    int sx = x - dx;
-                    if (sx >= 0 && sx < W)
-                        memcpy(tmp + ((size_t)y * W + x) * C, img + ((size_t)sy * W + sx) * C, (size_t)C * sizeof(float));
-                }
-            }
-            memcpy(img, tmp, n * sizeof(float));
-        }
+        shift_image(img, tmp, H, W, C, dy, dx);
     }
     if (a->erase > 0 && u01(key, 4) < a->erase) {
         /* Zhong et al.'s random erasing: a rectangle of 2-33 % of the area, aspect 0.3-3.3,

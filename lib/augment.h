@@ -18,6 +18,8 @@ int augment_active(const augment *a);
 int augment_parse(augment *a, const char *spec);
 /* img (H,W,C) in place; tmp: scratch of H*W*C floats. */
 void augment_image(float *img, float *tmp, int H, int W, int C, const augment *a, uint64_t key);
+/* Translate (H,W,C) in place by dy rows and dx columns, zero fill; tmp: H*W*C floats. */
+void shift_image(float *img, float *tmp, int H, int W, int C, int dy, int dx);
 /* Horizontal mirror, (H,W,C) in place (also used by predict's test-time augmentation). */
 void flip_horizontal(float *img, int H, int W, int C);
 

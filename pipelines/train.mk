@@ -43,10 +43,13 @@ models/default.bin: data/train.ts data/val.ts | $(BIN)/train
 models/long.bin: data/train.ts data/val.ts | $(BIN)/train
 	$(call train_model,$@,$(LONG_RECIPE))
 
-# test accuracy, measured once per recipe: predict with test-time flip averaging
+# test accuracy, measured once per recipe, with test-time augmentation: the
+# mirror and one-pixel shifts (chosen on validation: on the default model
+# 94.08 % plain, 94.35 % with the mirror, 94.52 % with mirror and shifts)
+TEST_TTA ?= flip,shift
 reports/%-test.txt: models/%.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
 	@mkdir -p reports
-	$(BIN)/predict --tta $< data/test.ts | $(BIN)/confmat > $@.tmp && mv $@.tmp $@
+	$(BIN)/predict --tta=$(TEST_TTA) $< data/test.ts | $(BIN)/confmat > $@.tmp && mv $@.tmp $@
 	@cat $@
 
 train: reports/default-test.txt
@@ -61,3 +64,11 @@ reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/co
 train-reference: reports/study-test.txt
 
 .PHONY: train train-long train-reference
+
+# What each switch of the default recipe is worth, on validation only: the full
+# recipe and each switch turned off, on a 10,000-image subset for 6 epochs.
+ABLATION_OPTS ?= -n 10000 -e 6
+ablation: data/train.ts data/val.ts | $(BIN)/train $(BIN)/split $(BIN)/predict $(BIN)/confmat
+	FM_BIN=$(BIN) pipelines/ablation $(ABLATION_OPTS) -j $(TRAIN_THREADS) -o out/ablation data/train.ts data/val.ts
+
+.PHONY: ablation

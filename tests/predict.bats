@@ -20,14 +20,61 @@ setup_file() {
          <(zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f1 | awk '{print NR-1 "," $1}')
 }
 
-@test "predict: reads stdin, batch size does not change the result, and tta averages" {
+@test "predict: reads stdin, and the batch size does not change the result" {
     predict "$MODEL" < "$TEST_TS" > "$BATS_TEST_TMPDIR/a.ts"
     predict -b 7 -j 1 "$MODEL" "$TEST_TS" > "$BATS_TEST_TMPDIR/b.ts"
     # different batch slicing may round differently in the last bits: compare to 1e-5
     run bash -c "paste -d, <(tensor2csv --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --no-header '$BATS_TEST_TMPDIR/b.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
     [ "$output" = "0" ]
-    run predict --tta "$MODEL" "$TEST_TS"
-    [ "$status" -eq 0 ]
+}
+
+# view FLIP DY DX: the first 50 test images mirrored (FLIP=1) then moved DY rows, DX columns
+view() {
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | head -51 | awk -F, -v f="$1" -v dy="$2" -v dx="$3" '
+        NR == 1 { print; next }
+        { printf "%s", $1
+          for (y = 0; y < 28; y++) for (x = 0; x < 28; x++) {
+              sy = y - dy; sx = x - dx; v = 0
+              if (sy >= 0 && sy < 28 && sx >= 0 && sx < 28) { if (f) sx = 27 - sx; v = $(2 + sy * 28 + sx) }
+              printf ",%s", v }
+          print "" }' | csv2tensor
+}
+
+# mean_of FILES...: the row-wise mean of prediction streams, as CSV
+mean_of() {
+    for f in "$@"; do tensor2csv --no-header "$f"; done |
+        awk -F, -v n="$#" '{ r = (NR - 1) % 50; for (i = 2; i <= NF; i++) s[r, i] += $i; nf = NF }
+            END { for (r = 0; r < 50; r++) { line = ""; for (i = 2; i <= nf; i++) line = line sprintf("%.6f,", s[r, i] / n); print line } }'
+}
+
+@test "predict --tta averages the image and its mirror; --tta=flip,shift ten views" {
+    d=$BATS_TEST_TMPDIR
+    view 0 0 0 > "$d/v.ts"
+    k=0
+    for f in 0 1; do
+        for s in "0 0" "-1 0" "1 0" "0 -1" "0 1"; do
+            view $f $s | predict -j 1 "$MODEL" > "$d/p$k.ts"
+            k=$((k + 1))
+        done
+    done
+    predict -j 1 --tta "$MODEL" "$d/v.ts" > "$d/flip.ts"
+    predict -j 1 --tta=flip,shift "$MODEL" "$d/v.ts" > "$d/all.ts"
+    # within 1e-5 of the mean over the views, computed from separate runs
+    close() { paste -d, <(mean_of "$1") <(mean_of "${@:2}") |
+        awk -F, '{ for (i = 1; i <= 10; i++) { d = $i - $(i + 11); if (d < 0) d = -d; if (d > 1e-5) bad++ } } END { print NR, bad + 0 }'; }
+    run close "$d/flip.ts" "$d/p0.ts" "$d/p5.ts"
+    [ "$output" = "50 0" ]
+    run close "$d/all.ts" "$d"/p[0-9].ts
+    [ "$output" = "50 0" ]
+    # and the views differ, so the averages above are not trivially equal
+    run cmp -s "$d/flip.ts" "$d/all.ts"
+    [ "$status" -ne 0 ]
+}
+
+@test "predict --tta: an unknown view is a usage error" {
+    run predict --tta=rotate "$MODEL" "$TEST_TS"
+    [ "$status" -eq 2 ]
+    [[ "$output" == "predict: --tta: expected 'flip' or 'flip,shift', got 'rotate'"* ]]
 }
 
 @test "predict --summary shows the network and how it was trained" {
