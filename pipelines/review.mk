@@ -8,7 +8,7 @@ REVIEW_MODEL   ?= models/default.bin
 REVIEW_VAL     ?= data/val.ts
 REVIEW_TEST    ?= data/test.ts
 REVIEW_TARGET  ?= 0.99
-REVIEW_PREDICT ?= --tta
+REVIEW_PREDICT ?= --tta=flip,shift
 REVIEW_DIR     ?= reports/review
 
 review: $(REVIEW_MODEL) $(REVIEW_VAL) $(REVIEW_TEST) | $(BIN)/predict $(BIN)/flag $(BIN)/merge $(BIN)/csv2tensor

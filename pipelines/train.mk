@@ -30,8 +30,8 @@ models/study.bin: data/train.ts data/val.ts | $(BIN)/train
 # The default: a smaller VGG-style network, augmentation, label smoothing,
 # AdamW with a one-cycle schedule; a fixed number of epochs (the schedule
 # needs it), keeping the epoch with the best validation loss.
-DEFAULT_RECIPE := -a samples/default.arch --epochs 15 --batch 128 --lr 0.002 --optimizer adamw \
-                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=2,flip \
+DEFAULT_RECIPE := -a samples/default.arch --epochs 18 --batch 128 --lr 0.002 --optimizer adamw \
+                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=1,flip \
                   --early-stop 0 --seed 1
 LONG_RECIPE    := -a samples/default.arch --epochs 40 --batch 128 --lr 0.002 --optimizer adamw \
                   --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=2,flip,erase=0.25 \
