@@ -113,6 +113,7 @@ int main(int argc, char **argv)
     ts_writer *out = ts_create(stdout, "<stdout>", &oh, &e);
     if (!out)
         cli_die_err(&e);
+    const int nviews = tta == 0 ? 1 : tta == 1 ? 2 : 10; /* view v: mirrored if odd, shifts[v / 2] */
     for (;;) {
         long got = ts_read_f32(r, (size_t)batch, ids, labels, raw, &e);
         if (got < 0) {
@@ -123,7 +124,6 @@ int main(int argc, char **argv)
             break;
         int B = (int)got;
         /* net_forward normalises its input in place: each view starts again from the raw batch */
-        const int nviews = tta == 0 ? 1 : tta == 1 ? 2 : 10;
         for (int v = 0; v < nviews; v++) {
             static const int shifts[5][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
             float *x = net_input(w);
