@@ -34,7 +34,7 @@ DEFAULT_RECIPE := -a samples/default.arch --epochs 18 --batch 128 --lr 0.002 --o
                   --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=1,flip \
                   --early-stop 0 --seed 1
 LONG_RECIPE    := -a samples/default.arch --epochs 40 --batch 128 --lr 0.002 --optimizer adamw \
-                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=2,flip,erase=0.25 \
+                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=1,flip,erase=0.25 \
                   --early-stop 0 --seed 1
 
 models/default.bin: data/train.ts data/val.ts | $(BIN)/train
