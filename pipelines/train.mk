@@ -3,6 +3,7 @@
 #   make train            the default network and recipe (accuracy per minute)  -> models/default.bin
 #   make train-long       the longer preset                                      -> models/long.bin
 #   make train-reference  the Keras study's network and recipe                   -> models/study.bin
+#   make train-ensemble   the long preset, the previous one and a wider network, averaged
 # Every run writes a per-epoch log beside its model and a checkpoint after each
 # epoch: running the same target again after an interruption resumes it.
 
@@ -43,6 +44,27 @@ models/default.bin: data/train.ts data/val.ts | $(BIN)/train
 models/long.bin: data/train.ts data/val.ts | $(BIN)/train
 	$(call train_model,$@,$(LONG_RECIPE))
 
+# The ensemble's other members: the long preset as it was with 2-pixel shifts, and the
+# default network at 1.5 times the width for 25 epochs (validation, each with TTA: 95.38
+# and 95.55 %; the long preset 95.53 %; the three averaged 95.72 %).
+LONG2_RECIPE   := $(subst shift=1,shift=2,$(LONG_RECIPE))
+WIDE_RECIPE    := $(subst samples/default.arch,samples/wide.arch,$(subst --epochs 40,--epochs 25,$(LONG_RECIPE)))
+ENSEMBLE       := models/long.bin models/long-shift2.bin models/wide.bin
+
+models/long-shift2.bin: data/train.ts data/val.ts | $(BIN)/train
+	$(call train_model,$@,$(LONG2_RECIPE))
+
+models/wide.bin: data/train.ts data/val.ts | $(BIN)/train
+	$(call train_model,$@,$(WIDE_RECIPE))
+
+# each member's TTA probabilities, then their mean
+reports/ensemble-test.txt: $(ENSEMBLE) data/test.ts | $(BIN)/predict $(BIN)/average $(BIN)/confmat
+	@mkdir -p reports
+	set -e; for m in $(ENSEMBLE); do $(BIN)/predict --tta=$(TEST_TTA) $$m data/test.ts > reports/$$(basename $$m .bin).test.ts.tmp; done; \
+	$(BIN)/average $(patsubst models/%.bin,reports/%.test.ts.tmp,$(ENSEMBLE)) | $(BIN)/confmat > $@.tmp; \
+	rm -f $(patsubst models/%.bin,reports/%.test.ts.tmp,$(ENSEMBLE)); mv $@.tmp $@
+	@cat $@
+
 # test accuracy, measured once per recipe, with test-time augmentation: the
 # mirror and one-pixel shifts (chosen on validation: the default model 95.03 %
 # plain, 95.00 % mirror, 95.13 % mirror and shifts; the previous default
@@ -55,6 +77,7 @@ reports/%-test.txt: models/%.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
 
 train: reports/default-test.txt
 train-long: reports/long-test.txt
+train-ensemble: reports/ensemble-test.txt
 
 # The study evaluated without test-time augmentation: so does its reference.
 reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
@@ -64,7 +87,7 @@ reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/co
 
 train-reference: reports/study-test.txt
 
-.PHONY: train train-long train-reference
+.PHONY: train train-long train-reference train-ensemble
 
 # What each switch of the default recipe is worth, on validation only: the full
 # recipe and each switch turned off, on a 10,000-image subset for 6 epochs.
