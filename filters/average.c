@@ -62,8 +62,8 @@ int main(int argc, char **argv)
     const ts_header *h0 = NULL;
     for (int i = 0; i < n; i++) {
         const char *path = argv[optind + i];
-        in[i].name = cli_name(strcmp(path, "-") == 0 ? NULL : path);
-        if (!(in[i].f = ts_fopen_in(strcmp(path, "-") == 0 ? NULL : path, &e)) || !(in[i].r = ts_open(in[i].f, in[i].name, &e)))
+        in[i].name = cli_name(path);
+        if (!(in[i].f = ts_fopen_in(path, &e)) || !(in[i].r = ts_open(in[i].f, in[i].name, &e)))
             cli_die_err(&e);
         const ts_header *h = ts_header_of(in[i].r);
         if (h->dtype != TS_F32 || h->rank != 1)
