@@ -71,7 +71,7 @@ static options parse_command_line(int argc, char **argv)
         case 'P': o.png = optarg; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (nfmt > 1)
@@ -478,7 +478,7 @@ static void write_png(const tally *t, const char *path)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     const char *name = cli_name(o.path);
     err e;

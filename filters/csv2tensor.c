@@ -92,7 +92,7 @@ static int emit(void *ctx, uint32_t id, int32_t label, const unsigned char *pixe
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     const char *name = cli_name(o.path);
     errno = 0;

@@ -166,7 +166,7 @@ static options parse_command_line(int argc, char **argv)
         case OPT_JSON: o.format = 2; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)
@@ -659,7 +659,7 @@ static void review_sheet(const options *o)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     if (o.report)
         report(&o);

@@ -22,7 +22,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     uint32_t nclass = FM_NCLASS;
     static const struct option longs[] = {
         {"classes", required_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},

@@ -53,7 +53,7 @@ static options parse_command_line(int argc, char **argv)
         case 'n': o.class_names = optarg; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)
@@ -254,7 +254,7 @@ static void write_final(FILE *f, const sheet *s)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
     if (o.output && ((o.path && same_file(o.output, o.path)) || same_file(o.output, o.reviews)))

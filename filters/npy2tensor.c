@@ -67,7 +67,7 @@ static void image_shape(const npy_file *x, uint32_t *hh, uint32_t *ww, uint32_t 
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     uint32_t nclass = FM_NCLASS;
     int nclass_given = 0;
     static const struct option longs[] = {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         case 'k': nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535), nclass_given = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     int nargs = argc - optind;

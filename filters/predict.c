@@ -30,7 +30,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     int batch = 256, threads = 0, tta = 0, summary = 0;
     enum { O_TTA = 256, O_SUMMARY };
     static const struct option longs[] = {
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         case O_SUMMARY: summary = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     int nargs = argc - optind;

@@ -88,7 +88,7 @@ static options parse_command_line(int argc, char **argv)
         case 'S': o.stratify = 0; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)
@@ -400,7 +400,7 @@ static void run_buffered(const options *o, ts_reader *r)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     check_paths(&o);
     err e;

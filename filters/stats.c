@@ -100,7 +100,7 @@ static options parse_command_line(int argc, char **argv)
         case 's': o.scale = (int)cli_long("--scale", optarg, 1, 64); break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
-        default: cli_usage_error("unknown option");
+        default: cli_try_help(); /* getopt said what was wrong */
         }
     }
     if (argc - optind > 1)
@@ -715,7 +715,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     options o = parse_command_line(argc, argv);
     const char *in = (!o.path || strcmp(o.path, "-") == 0) ? "/dev/stdin" : o.path;
     if ((o.json_path && same_file(in, o.json_path)) || (o.csv_path && same_file(in, o.csv_path)))

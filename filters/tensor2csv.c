@@ -33,7 +33,7 @@ static char *put_uint(char *p, unsigned v)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     int header = 1, with_id = 0;
     static const struct option longs[] = {
         {"header", no_argument, 0, 'H'}, {"no-header", no_argument, 0, 'N'}, {"id", no_argument, 0, 'i'},

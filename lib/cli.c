@@ -27,13 +27,17 @@ static void check_stdout(void)
     }
 }
 
-void cli_init(const char *argv0)
+void cli_init(char **argv)
 {
+    const char *argv0 = argv[0];
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
     cli_prog = slash ? slash + 1 : (argv0 ? argv0 : "fmnist");
     /* Installed names carry an "fm-" prefix; messages use the short name. */
     if (strncmp(cli_prog, "fm-", 3) == 0)
         cli_prog += 3;
+    /* getopt names the program by argv[0] in its own messages */
+    if (argv0)
+        argv[0] = (char *)cli_prog;
     signal(SIGPIPE, SIG_DFL);
     atexit(check_stdout);
 }

@@ -17,9 +17,10 @@ enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 extern const char *cli_prog; /* basename of argv[0] */
 
-/* Sets cli_prog; leaves SIGPIPE at its default so `| head` ends us quietly;
+/* Sets cli_prog and argv[0] to the short name (so that getopt's messages read
+ * "prog: unrecognized option ..."); leaves SIGPIPE at its default so `| head` ends us quietly;
  * registers an atexit check that stdout was written and closed without error. */
-void cli_init(const char *argv0);
+void cli_init(char **argv);
 
 /* "prog: message" on stderr, exit 1. */
 void cli_die(const char *fmt, ...) ERR_PRINTF(1, 2) __attribute__((noreturn));

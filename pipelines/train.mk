@@ -21,8 +21,8 @@ train_model = @mkdir -p models; \
 	if [ -f $(1).ckpt ]; then resume=--resume; echo "train: resuming from $(1).ckpt"; else resume=; fi; \
 	$(BIN)/train $$resume $(2) -j $(TRAIN_THREADS) --val data/val.ts --log $(1:.bin=.log.csv) -o $(1) data/train.ts
 
-STUDY_RECIPE   := -a samples/study.arch --normalise unit --epochs 30 --batch 64 --lr 0.001 --optimizer adam \
-                  --schedule plateau --factor 0.1 --patience 3 --min-lr 1e-8 --early-stop 4 --seed 1
+# The recipes are train's presets (train --help lists what each stands for).
+STUDY_RECIPE   := --preset study --seed 1
 
 # Models depend on the data, not on the program: rebuilding train must not retrain.
 models/study.bin: data/train.ts data/val.ts | $(BIN)/train
@@ -30,13 +30,10 @@ models/study.bin: data/train.ts data/val.ts | $(BIN)/train
 
 # The default: a smaller VGG-style network, augmentation, label smoothing,
 # AdamW with a one-cycle schedule; a fixed number of epochs (the schedule
-# needs it), keeping the epoch with the best validation loss.
-DEFAULT_RECIPE := -a samples/default.arch --epochs 18 --batch 128 --lr 0.002 --optimizer adamw \
-                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=1,flip \
-                  --early-stop 0 --seed 1
-LONG_RECIPE    := -a samples/default.arch --epochs 40 --batch 128 --lr 0.002 --optimizer adamw \
-                  --weight-decay 0.05 --schedule onecycle --smoothing 0.1 --augment shift=1,flip,erase=0.25 \
-                  --early-stop 0 --seed 1
+# needs it), keeping the epoch with the best validation loss. The long preset
+# trains it for 40 epochs with random erasing added.
+DEFAULT_RECIPE := --preset default --seed 1
+LONG_RECIPE    := --preset long --seed 1
 
 models/default.bin: data/train.ts data/val.ts | $(BIN)/train
 	$(call train_model,$@,$(DEFAULT_RECIPE))
@@ -47,8 +44,8 @@ models/long.bin: data/train.ts data/val.ts | $(BIN)/train
 # The ensemble's other members: the long preset as it was with 2-pixel shifts, and the
 # default network at 1.5 times the width for 25 epochs (validation, each with TTA: 95.38
 # and 95.55 %; the long preset 95.53 %; the three averaged 95.72 %).
-LONG2_RECIPE   := $(subst shift=1,shift=2,$(LONG_RECIPE))
-WIDE_RECIPE    := $(subst samples/default.arch,samples/wide.arch,$(subst --epochs 40,--epochs 25,$(LONG_RECIPE)))
+LONG2_RECIPE   := $(LONG_RECIPE) --augment shift=2,flip,erase=0.25
+WIDE_RECIPE    := $(LONG_RECIPE) -a wide --epochs 25
 ENSEMBLE       := models/long.bin models/long-shift2.bin models/wide.bin
 
 models/long-shift2.bin: data/train.ts data/val.ts | $(BIN)/train
