@@ -68,7 +68,11 @@ static options parse_command_line(int argc, char **argv)
         case 'd': o.digits = (int)cli_long("--digits", optarg, 0, 10); break;
         case 'c': o.fmt = OUT_CSV, nfmt++; break;
         case 'j': o.fmt = OUT_JSON, nfmt++; break;
-        case 'P': o.png = optarg; break;
+        case 'P':
+            if (strcmp(optarg, "-") == 0)
+                cli_usage_error("--png: give a file name (stdout gets the report)");
+            o.png = optarg;
+            break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
         default: cli_try_help(); /* getopt said what was wrong */

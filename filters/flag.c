@@ -589,6 +589,8 @@ static double calibrate(const options *o)
 static void review_sheet(const options *o)
 {
     err e;
+    if (o->html && strcmp(o->html, "-") == 0 && (!o->output || strcmp(o->output, "-") == 0))
+        cli_usage_error("--html -: stdout gets the CSV; send that to a file with -o FILE");
     const char *outs[] = {o->output, o->html};
     const char *ins[] = {o->path, o->images, o->calibrate};
     for (size_t i = 0; i < 2; i++)

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "classes.h"
 #include "cli.h"
@@ -12,6 +13,7 @@ static const char usage[] =
     "Usage: idx2tensor [OPTION]... IMAGES [LABELS]\n"
     "Convert IDX files (as in /usr/share/datasets/fashion-mnist/, gzip or plain) to a tensor stream.\n"
     "IMAGES is N x H x W (or N x H x W x C) unsigned bytes; LABELS, if given, N bytes.\n"
+    "Either file may be '-' for stdin.\n"
     "Record ids are 0-based item numbers.\n"
     "\n"
     "  -k, --classes N     labels must be 0..N-1 [10]\n"
@@ -39,7 +41,9 @@ int main(int argc, char **argv)
     }
     int nargs = argc - optind;
     if (nargs < 1 || nargs > 2)
-        cli_usage_error(nargs < 1 ? "missing IMAGES file" : "too many arguments");
+        cli_usage_error(nargs < 1 ? "missing IMAGES file ('-' for stdin)" : "too many arguments");
+    if (nargs == 2 && strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
+        cli_usage_error("IMAGES and LABELS cannot both be stdin");
     err e;
     idx_file img, lab = {0};
     if (idx_open(&img, argv[optind], &e) < 0)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "classes.h"
 #include "cli.h"
@@ -15,7 +16,8 @@ static const char usage[] =
     "IMAGES: shape N x 784 (28x28; any N x S*S is S x S), N x H x W or N x H x W x C;\n"
     "  integer or bool elements must be 0..255, float32/float64 elements 0..1 (scaled by 255, rounded).\n"
     "LABELS: N integers (shape N or N x 1), or N one-hot rows (N x K: K classes).\n"
-    "Record ids are 0-based image numbers. C order only (fortran_order False).\n"
+    "Record ids are 0-based image numbers. C order only (fortran_order False). Either file may be\n"
+    "'-' for stdin.\n"
     "\n"
     "  -k, --classes N     integer labels must be 0..N-1 [10; K for one-hot labels]\n"
     "  -h, --help          show this help and exit\n"
@@ -85,7 +87,9 @@ int main(int argc, char **argv)
     }
     int nargs = argc - optind;
     if (nargs < 1 || nargs > 2)
-        cli_usage_error(nargs < 1 ? "missing IMAGES file" : "too many arguments");
+        cli_usage_error(nargs < 1 ? "missing IMAGES file ('-' for stdin)" : "too many arguments");
+    if (nargs == 2 && strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
+        cli_usage_error("IMAGES and LABELS cannot both be stdin");
 
     err e;
     npy_file img, lab = {0};

@@ -99,11 +99,13 @@ static options parse_command_line(int argc, char **argv)
     if (modes && ratio_given)
         cli_usage_error("--ratio does not go with --head or --sample");
     if (o.mode == RATIO && !o.other)
-        cli_usage_error("--ratio needs -O FILE for the held-out records");
+        cli_usage_error(ratio_given ? "--ratio needs -O FILE for the held-out records"
+                                    : "the default split (--ratio 0.1) needs -O FILE for the held-out records; "
+                                      "--head N or --sample N take the first or a random N");
     if (!*o.out || (o.other && !*o.other))
         cli_usage_error("empty output file name");
     if (o.other && strcmp(o.out, "-") == 0 && strcmp(o.other, "-") == 0)
-        cli_usage_error("-o and -O cannot both be stdout");
+        cli_usage_error("-o and -O cannot both be stdout (-o is stdout when not given)");
     return o;
 }
 

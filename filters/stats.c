@@ -81,14 +81,14 @@ static options parse_command_line(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:hV", longs, NULL)) != -1) {
         switch (ch) {
-        case 'c':
-            if (optarg)
+        case 'c': /* --csv=- is stdout: the same as --csv */
+            if (optarg && strcmp(optarg, "-") != 0)
                 o.csv_path = optarg;
             else
                 o.format = 'c';
             break;
         case 'j':
-            if (optarg)
+            if (optarg && strcmp(optarg, "-") != 0)
                 o.json_path = optarg;
             else
                 o.format = 'j';

@@ -48,7 +48,8 @@ static const char usage[] =
     "Run:\n"
     "  -s, --seed N            same seed and thread count, same model [1]\n"
     "  -j, --threads N         threads [all processors]\n"
-    "      --log FILE          per-epoch CSV log (epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s)\n"
+    "      --log FILE          per-epoch CSV log ('-': stdout)\n"
+    "                          (epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s)\n"
     "      --checkpoint FILE   written after every epoch [MODEL.ckpt]\n"
     "      --resume            continue from the checkpoint (with the same options; --epochs may grow)\n"
     "      --keep-checkpoint   do not remove the checkpoint when training ends\n"
@@ -255,6 +256,8 @@ static options parse_command_line(int argc, char **argv)
     o.input = first < argc ? argv[first] : NULL;
     if (!o.output && !o.summary)
         cli_usage_error("missing -o MODEL");
+    if (o.output && strcmp(o.output, "-") == 0)
+        cli_usage_error("-o: the model needs a file name (its checkpoint is written beside it)");
     return o;
 }
 
@@ -428,6 +431,7 @@ typedef struct run {
     int best_epoch;
     float *best_params, *best_buffers;
     double seconds;
+    size_t ntrain; /* training images */
 } run;
 
 static void state_text(char *buf, size_t len, const run *r, const options *o)
@@ -439,15 +443,67 @@ static void state_text(char *buf, size_t len, const run *r, const options *o)
              r->best_metric, r->best_epoch, r->seconds, (unsigned long long)o->seed, o->threads, o->batch);
 }
 
-static void meta_text(char *buf, size_t len, const run *r, const options *o, const char *extra)
+/* The settings that make a run what it is, as key=value lines: recorded in
+ * the model and checkpoint, and compared on --resume. */
+static void recipe_text(char *buf, size_t len, const options *o)
 {
     snprintf(buf, len,
+             "normalise=%s\noptimizer=%s\nlr=%g\nweight_decay=%g\nmomentum=%g\nbatch=%d\nschedule=%s\n"
+             "warmup=%d\npatience=%d\nfactor=%g\nmin_lr=%g\nearly_stop=%d\nmonitor=%s\naugment=%s\n"
+             "smoothing=%g\nseed=%llu\n",
+             o->unit_norm ? "unit" : "standard", o->optimizer, (double)o->lr, (double)o->wd, (double)o->momentum,
+             o->batch, o->schedule, o->warmup, o->patience, (double)o->factor, (double)o->min_lr, o->early,
+             o->monitor_acc ? "acc" : "loss", o->augment_spec, (double)o->smoothing, (unsigned long long)o->seed);
+}
+
+static void meta_text(char *buf, size_t len, const run *r, const options *o, const char *extra)
+{
+    char recipe[1024];
+    recipe_text(recipe, sizeof recipe, o);
+    snprintf(buf, len,
              "trained_by=train " FM_VERSION "\npreset=%s\narch_file=%s\nepochs=%d\nepochs_run=%d\nbest_epoch=%d\n"
-             "best_metric=%.6f\nnormalise=%s\noptimizer=%s\nlr=%g\nweight_decay=%g\nbatch=%d\nschedule=%s\n"
-             "early_stop=%d\naugment=%s\nsmoothing=%g\nseed=%llu\nthreads=%d\ntrain_seconds=%.1f\n%s",
-             o->preset, o->arch, o->epochs, r->epoch, r->best_epoch, r->best_metric, o->unit_norm ? "unit" : "standard",
-             o->optimizer, (double)o->lr, (double)o->wd, o->batch, o->schedule, o->early, o->augment_spec,
-             (double)o->smoothing, (unsigned long long)o->seed, o->threads, r->seconds, extra ? extra : "");
+             "best_metric=%.6f\n%sthreads=%d\ntrain_images=%zu\ntrain_seconds=%.1f\n%s",
+             o->preset, o->arch, o->epochs, r->epoch, r->best_epoch, r->best_metric, recipe, o->threads, r->ntrain,
+             r->seconds, extra ? extra : "");
+}
+
+/* --resume continues the run the checkpoint holds: every setting but --epochs
+ * (and --threads, with a note) must be the one it was made with, or the model
+ * file would record a recipe it was not trained with. Keys missing from an
+ * older checkpoint are not checked. */
+static void check_resume(const options *o, const char *saved, const network *n, size_t ntrain, const char *arch_now)
+{
+    char recipe[1024], want[256], had[256];
+    recipe_text(recipe, sizeof recipe, o);
+    char *save = NULL;
+    for (char *line = strtok_r(recipe, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        *eq = '\0';
+        snprintf(want, sizeof want, "%s", eq + 1);
+        if (kv_get(saved, line, had, sizeof had) && strcmp(had, want) != 0)
+            cli_die("%s: the checkpoint was made with %s=%s, not %s; resume with the same options (only --epochs "
+                    "may change)",
+                    o->ckpt, line, had, want);
+    }
+    if (kv_get(saved, "train_images", had, sizeof had) && strtoull(had, NULL, 10) != ntrain)
+        cli_die("%s: the checkpoint was made on %s training images, not %zu; resume with the same data", o->ckpt, had,
+                ntrain);
+    if (strcmp(n->arch, arch_now) != 0)
+        cli_die("%s: the checkpoint's network is not the one -a %s describes; resume with the same options", o->ckpt,
+                o->arch);
+}
+
+/* The directory a file would be created in must take new files. */
+static void check_writable_dir(const char *path)
+{
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0)
+        cli_die("%s: cannot write there: %s: %m", path, dir);
 }
 
 /* The architecture text for -a: a built-in one by name, else the file's bytes. */
@@ -500,12 +556,21 @@ int main(int argc, char **argv)
         o.ckpt = ckpt_default;
     }
 
+    /* find out now, not after the first epoch, if the model cannot be written */
+    if (o.output) {
+        check_writable_dir(o.output);
+        check_writable_dir(o.ckpt);
+    }
+
     /* the network: from the checkpoint when resuming, else from -a */
+    char *ckpt_meta = NULL;
     network *n = NULL;
     train_state st = {0};
     int has_state = 0;
     if (o.resume) {
-        n = model_load(o.ckpt, NULL, &st, &has_state, &e);
+        if (access(o.ckpt, F_OK) != 0)
+            cli_die("%s: no checkpoint to resume from (a finished run removes it unless --keep-checkpoint)", o.ckpt);
+        n = model_load(o.ckpt, &ckpt_meta, &st, &has_state, &e);
         if (!n)
             cli_die_err(&e);
         if (!has_state)
@@ -521,6 +586,7 @@ int main(int argc, char **argv)
         net_init(n, o.seed);
     }
     if (o.summary) {
+        free(ckpt_meta);
         net_summary(n, stdout);
         train_state_free(&st);
         net_free(n);
@@ -532,6 +598,14 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     if (o.val && load_dataset(&val, o.val, n, &e) < 0)
         cli_die_err(&e);
+    if (o.resume) {
+        char *text = arch_text(o.arch, &e);
+        if (!text)
+            cli_die_err(&e);
+        check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, text);
+        free(text);
+        free(ckpt_meta);
+    }
     if (!o.resume) {
         if (o.unit_norm) {
             n->norm_mean = 0, n->norm_std = 255;
@@ -560,6 +634,7 @@ int main(int argc, char **argv)
     opt.momentum = o.momentum;
     optim_kind kind = strcmp(o.optimizer, "sgd") == 0 ? OPT_SGD : strcmp(o.optimizer, "adamw") == 0 ? OPT_ADAMW : OPT_ADAM;
     run r = {0};
+    r.ntrain = train.n;
     r.lr = o.lr;
     r.plat = (plateau){o.factor, o.min_lr, o.patience, 0, INFINITY};
     r.es = (early_stop){o.early, 0, INFINITY};
@@ -609,7 +684,7 @@ int main(int argc, char **argv)
 
     FILE *logf = NULL;
     if (o.log) {
-        logf = fopen(o.log, o.resume ? "a" : "w");
+        logf = strcmp(o.log, "-") == 0 ? stdout : fopen(o.log, o.resume ? "a" : "w");
         if (!logf)
             cli_die("%s: cannot open log: %m", o.log);
         if (!o.resume)
@@ -751,7 +826,7 @@ int main(int argc, char **argv)
         cli_die("interrupted before the first epoch ended: no model written");
     if (model_save(o.output, n, meta, NULL, &e) < 0)
         cli_die_err(&e);
-    if (logf && fclose(logf) != 0)
+    if (logf && logf != stdout && fclose(logf) != 0)
         cli_die("%s: write error: %m", o.log);
     const int interrupted = stop_requested != 0; /* free everything either way (leak checkers) */
     if (interrupted) {

@@ -61,6 +61,12 @@ int af_open(atomic_file *af, const char *path, err *e)
     if (strlen(path) >= sizeof af->path)
         return err_set(e, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
+    if (strcmp(path, "-") == 0) {
+        snprintf(af->path, sizeof af->path, "<stdout>");
+        af->f = stdout;
+        af->is_stdout = 1;
+        return 0;
+    }
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* A device or FIFO (/dev/null, /dev/full, a pipe): write to it directly.
@@ -92,9 +98,15 @@ int af_open(atomic_file *af, const char *path, err *e)
 int af_commit(atomic_file *af, err *e)
 {
     errno = 0;
-    if (!af->tmp[0]) { /* a special file opened directly: no fsync, no rename */
+    if (!af->tmp[0]) { /* stdout or a special file opened directly: no fsync, no rename */
         int bad = fflush(af->f) != 0 || ferror(af->f);
         int saved = errno;
+        if (af->is_stdout) { /* closed, and checked again, at exit (cli.h) */
+            af->f = NULL;
+            if (bad)
+                return err_set(e, "%s: write error: %s", af->path, saved ? strerror(saved) : "I/O error");
+            return 0;
+        }
         if (fclose(af->f) != 0 && !bad) {
             bad = 1;
             saved = errno;
@@ -128,7 +140,7 @@ int af_commit(atomic_file *af, err *e)
 
 void af_discard(atomic_file *af)
 {
-    if (af->f) {
+    if (af->f && !af->is_stdout) {
         fclose(af->f);
         af->f = NULL;
     }

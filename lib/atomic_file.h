@@ -2,6 +2,8 @@
  *
  * af_open() creates "<path>.tmp.XXXXXX" beside the target; af_commit()
  * flushes, fsyncs and renames it over the target; af_discard() removes it.
+ * The path "-" is stdout, written directly and flushed (never closed) by commit,
+ * as are devices and FIFOs (/dev/null, a pipe), which a rename would replace.
  * A process killed in between leaves at worst a stray .tmp file, never a
  * half-written target. Temporary names are also removed on exit() and on
  * SIGINT/SIGTERM/SIGHUP by a handler installed on first use.
@@ -15,6 +17,7 @@
 
 typedef struct atomic_file {
     FILE *f;
+    int is_stdout; /* path "-" */
     char path[4096];
     char tmp[4200];
 } atomic_file;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct parse_ctx {
     const char *name;
@@ -30,6 +31,7 @@ typedef struct parse_ctx {
     uint64_t quote_line; /* line where a quoted field still open began, 0 if none */
     unsigned char *pixels;
     char first[64];     /* first field of the first row, for header detection */
+    uint32_t label_col; /* 1-based header column named "label" after the first, or 0 */
     int first_numeric;
 } parse_ctx;
 
@@ -137,6 +139,9 @@ static void on_field_slow(const char *s, size_t len, parse_ctx *c)
         c->first[n] = '\0';
     }
     if (c->header_row) {
+        /* a label column other than the first would be read as a pixel */
+        if (c->field > 0 && !c->label_col && len == 5 && strncasecmp(s, "label", 5) == 0)
+            c->label_col = c->field + 1;
         c->field++;
         return;
     }
@@ -192,6 +197,10 @@ static void on_row(int term, void *vctx)
             c->failed = 1;
             err_set(c->e, "%s: line %llu: header has %u fields, expected %u (label + pixels) or %u",
                     c->name, (unsigned long long)c->line, nf, c->o->elems + 1, c->o->elems);
+        } else if (c->label_col) {
+            c->failed = 1;
+            err_set(c->e, "%s: line %llu: the header puts 'label' in column %u; the label must be the first column",
+                    c->name, (unsigned long long)c->line, c->label_col);
         }
         return;
     }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int gz_fail(idx_file *x, err *e, const char *what)
 {
@@ -18,9 +19,10 @@ static int gz_fail(idx_file *x, err *e, const char *what)
 int idx_open(idx_file *x, const char *path, err *e)
 {
     memset(x, 0, sizeof *x);
-    snprintf(x->name, sizeof x->name, "%s", path);
+    const int from_stdin = strcmp(path, "-") == 0;
+    snprintf(x->name, sizeof x->name, "%s", from_stdin ? "<stdin>" : path);
     errno = 0;
-    x->gz = gzopen(path, "rb");
+    x->gz = from_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
     if (!x->gz)
         return err_set(e, "%s: %s", path, errno ? strerror(errno) : "cannot open");
     gzbuffer(x->gz, 1 << 17);

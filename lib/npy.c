@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -277,9 +278,10 @@ static int gz_fail(npy_file *f, err *e)
 int npy_open(npy_file *f, const char *path, err *e)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", path);
+    const int from_stdin = strcmp(path, "-") == 0;
+    snprintf(f->name, sizeof f->name, "%s", from_stdin ? "<stdin>" : path);
     errno = 0;
-    f->gz = gzopen(path, "rb");
+    f->gz = from_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
     if (!f->gz)
         return err_set(e, "%s: %s", path, errno ? strerror(errno) : "cannot open");
     gzbuffer(f->gz, 1 << 17);

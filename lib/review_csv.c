@@ -210,16 +210,19 @@ int rc_classes_init(rc_classes *c, int k, const char *path, err *e)
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    int i = 0, rc = 0;
+    int i = 0, rc = 0, lineno = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
+        lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
+        if (i == k && n == 0)
+            continue; /* blank lines after the last name (an editor's trailing newline) */
         if (i == k) {
-            rc = err_set(e, "%s: line %d: more than %d class names", path, i + 1, k);
+            rc = err_set(e, "%s: line %d: more than %d class names", path, lineno, k);
             break;
         }
         if (n == 0) {
-            rc = err_set(e, "%s: line %d: empty class name", path, i + 1);
+            rc = err_set(e, "%s: line %d: empty class name", path, lineno);
             break;
         }
         if (!(c->names[i++] = strdup(line))) {

@@ -314,6 +314,11 @@ static int write_failed(ts_writer *w, err *e)
 
 ts_writer *ts_create(FILE *f, const char *name, const ts_header *h, err *e)
 {
+    /* binary on a terminal is garbage to read and can upset it (as gzip refuses) */
+    if (isatty(fileno(f))) {
+        err_set(e, "%s: is a terminal; a tensor stream is binary: redirect it to a file or pipe it on", name);
+        return NULL;
+    }
     if (ts_header_validate(h, e) < 0) {
         err_prefix(e, "%s", name);
         return NULL;

@@ -151,6 +151,13 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
     [ "$stderr" = "csv2tensor: <stdin>: line 1: header has 3 fields, expected 5 (label + pixels) or 4" ]
 }
 
+@test "a header that puts the label anywhere but first is refused, not read as a pixel" {
+    { printf 'pixel1,pixel2,pixel3,Label\n'; printf '1,2,3,4\n'; } > "$T/last.csv"
+    run --separate-stderr -1 csv2tensor -s 3x1x1 "$T/last.csv"
+    [ "$stderr" = "csv2tensor: $T/last.csv: line 1: the header puts 'label' in column 4; the label must be the first column" ]
+    [ -z "$output" ]
+}
+
 @test "non-integer pixel" {
     { zcat "$TEST" | head -5; row | sed 's/^9,0,0,0,/9,0,0,x1,/'; } >"$T/bad.csv"
     run --separate-stderr csv2tensor "$T/bad.csv"

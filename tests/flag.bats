@@ -209,3 +209,25 @@ images() {
     [ "$stderr" = "flag: $T/nolab.ts: no true labels (--report needs labelled predictions)" ]
     [ -z "$output" ]
 }
+
+
+@test "class names: blank lines after the last name are fine; a name after them is one too many" {
+    printf 'coat\nshoe\n\n\n' > "$T/names"
+    run --separate-stderr flag --budget 1 -n "$T/names" "$T/risk.ts"
+    [ "$status" -eq 0 ]
+    [[ "${lines[1]}" == *",coat,"* || "${lines[1]}" == *",shoe,"* ]]
+    printf 'coat\nshoe\n\nbag\n' > "$T/names"
+    run --separate-stderr -1 flag --budget 1 -n "$T/names" "$T/risk.ts"
+    [ "$stderr" = "flag: $T/names: line 4: more than 2 class names" ]
+}
+
+@test "-o - is stdout; --html - only when the CSV goes to a file" {
+    cd "$T"
+    run --separate-stderr flag --budget 3 -o - "$T/risk.ts"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(flag --budget 3 "$T/risk.ts" 2>/dev/null)" ]
+    [ ! -e "$T/-" ]
+    images 10 > "$T/img.ts"
+    run --separate-stderr -2 flag --budget 3 --images "$T/img.ts" --thumbs th --html - "$T/risk.ts"
+    [ "${stderr_lines[0]}" = "flag: --html -: stdout gets the CSV; send that to a file with -o FILE" ]
+}

@@ -49,6 +49,19 @@ PY
     [ "$status" -eq 0 ]
 }
 
+@test "'-' reads either file from stdin (plain or gzip), not both" {
+    mkidx "$T/img" 8 3,2,2
+    mkidx "$T/lab" 8 3 "7,0,9"
+    gzip -k "$T/img"
+    idx2tensor "$T/img" "$T/lab" > "$T/want.ts"
+    run bash -c 'idx2tensor - "$1" < "$2" | cmp - "$3"' _ "$T/lab" "$T/img.gz" "$T/want.ts"
+    [ "$status" -eq 0 ]
+    run bash -c 'idx2tensor "$1" - < "$2" | cmp - "$3"' _ "$T/img" "$T/lab" "$T/want.ts"
+    [ "$status" -eq 0 ]
+    run --separate-stderr -2 idx2tensor - - < "$T/img"
+    [ "${stderr_lines[0]}" = "idx2tensor: IMAGES and LABELS cannot both be stdin" ]
+}
+
 @test "images only: labels -1" {
     mkidx "$T/img" 8 2,1,3
     run bash -c 'idx2tensor "$1" | tensor2csv --no-header -i' _ "$T/img"
@@ -163,7 +176,7 @@ PY
         [[ "$stderr" == *"Try 'idx2tensor --help' for more information." ]]
     done
     run --separate-stderr idx2tensor
-    [ "$stderr" = $'idx2tensor: missing IMAGES file\nTry \'idx2tensor --help\' for more information.' ]
+    [ "$stderr" = $'idx2tensor: missing IMAGES file (\'-\' for stdin)\nTry \'idx2tensor --help\' for more information.' ]
 }
 
 @test "--help to stdout, exit 0; --version" {

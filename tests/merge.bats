@@ -168,3 +168,11 @@ PY
     run --separate-stderr -1 bash -c 'merge --reviews "$1" "$2" >/dev/full' _ "$T/rev.csv" "$T/risk.ts"
     [[ "$stderr" == *"merge: write error on <stdout>: No space left on device"* ]]
 }
+
+@test "-o - is stdout, as with no -o; no file named '-' appears" {
+    cd "$T"
+    run --separate-stderr merge --reviews "$T/rev.csv" -o - "$T/risk.ts"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$FINAL" ]
+    [ ! -e "$T/-" ]
+}

@@ -27,6 +27,13 @@ check_pair() {
     done
 }
 
+@test "npy2tensor: '-' reads the images or the labels from stdin" {
+    run bash -c "npy2tensor - '$FIX/npy-labels-u1.npy' < '$FIX/npy-u1-784.npy' | tensor2csv --no-header | cmp - '$FIX/npy-expected.csv'"
+    [ "$status" -eq 0 ]
+    run bash -c "npy2tensor '$FIX/npy-u1-784.npy' - < '$FIX/npy-labels-u1.npy' | tensor2csv --no-header | cmp - '$FIX/npy-expected.csv'"
+    [ "$status" -eq 0 ]
+}
+
 @test "npy2tensor: the stream header says 28x28x1 u8, 3 records, 10 classes; ids are 0-based" {
     npy2tensor "$FIX/npy-f4-784.npy" "$FIX/npy-labels-onehot-f4.npy" >"$BATS_TEST_TMPDIR/s"
     run od -An -tu1 -j4 -N4 "$BATS_TEST_TMPDIR/s"
@@ -122,7 +129,7 @@ check_pair() {
 @test "npy2tensor: usage errors exit 2 and write nothing to stdout" {
     run --separate-stderr -2 npy2tensor
     [ -z "$output" ]
-    [ "${stderr%%$'\n'*}" = "npy2tensor: missing IMAGES file" ]
+    [ "${stderr%%$'\n'*}" = "npy2tensor: missing IMAGES file ('-' for stdin)" ]
     run --separate-stderr -2 npy2tensor a b c
     [ -z "$output" ]
     run --separate-stderr -2 npy2tensor --bogus x

@@ -597,6 +597,41 @@ wait_epochs() { # wait_epochs LOG N: until LOG has N epoch lines (at most 120 s)
     cmp "$T/full.preds" "$T/int.preds"
 }
 
+# ==================================================================== command lines
+
+@test "every filter: an unknown option is named as 'prog: ...', exit 2, nothing on stdout" {
+    for p in average confmat csv2tensor flag idx2tensor merge npy2tensor predict split stats tensor2csv train; do
+        run --separate-stderr "$p" --bogus
+        [ "$status" -eq 2 ] || { echo "$p: status $status"; false; }
+        [ -z "$output" ]
+        [ "$stderr" = "$p: unrecognized option '--bogus'"$'\n'"Try '$p --help' for more information." ] ||
+            { echo "$p: $stderr"; false; }
+    done
+}
+
+@test "a tensor stream is never written to a terminal" {
+    command -v script >/dev/null || skip "script (util-linux) not installed"
+    cd "$T"
+    # script gives the command a terminal as stdout
+    run script -qec "csv2tensor -s 2x2x1 '$FIX/tiny-2x2.csv'" /dev/null
+    [ "$status" -eq 1 ]
+    [[ "$output" == "csv2tensor: <stdout>: is a terminal; a tensor stream is binary: redirect it to a file or pipe it on"* ]]
+    run script -qec "predict -j 1 '$M/tiny.bin' '$M/tiny.ts'" /dev/null
+    [ "$status" -eq 1 ]
+    [[ "$output" == "predict: <stdout>: is a terminal; a tensor stream is binary"* ]]
+    [[ "$output" != *FMTS* ]]
+}
+
+@test "'-' as an output file is stdout; where stdout has the report already, a usage error" {
+    cd "$T"
+    [ "$(stats --json=- "$M/tiny.ts")" = "$(stats --json "$M/tiny.ts")" ]
+    [ "$(stats --csv=- "$M/tiny.ts")" = "$(stats --csv "$M/tiny.ts")" ]
+    run --separate-stderr -2 confmat --png - "$M/tiny.preds"
+    [ "${stderr_lines[0]}" = "confmat: --png: give a file name (stdout gets the report)" ]
+    [ -z "$output" ]
+    [ ! -e "$T/-" ]
+}
+
 # ==================================================================== fuzz regressions
 
 # The crash inputs the fuzzers found (tests/fuzz/regressions/NAME/), and the

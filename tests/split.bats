@@ -171,8 +171,10 @@ ids() { tensor2csv --no-header --id "$1" | cut -d, -f1; }
     run -2 --separate-stderr split --ratio 0.2 "$ALL"
     [ "${stderr%%$'\n'*}" = "split: --ratio needs -O FILE for the held-out records" ]
     [ -z "$output" ]
+    run -2 --separate-stderr split "$ALL"
+    [ "${stderr%%$'\n'*}" = "split: the default split (--ratio 0.1) needs -O FILE for the held-out records; --head N or --sample N take the first or a random N" ]
     run -2 --separate-stderr split -o - -O - "$ALL"
-    [ "${stderr%%$'\n'*}" = "split: -o and -O cannot both be stdout" ]
+    [ "${stderr%%$'\n'*}" = "split: -o and -O cannot both be stdout (-o is stdout when not given)" ]
     run -2 --separate-stderr split --sample -1 "$ALL"
     [ "${stderr%%$'\n'*}" = "split: --sample: -1 is out of range (0..2147483647)" ]
     run -2 --separate-stderr split --seed x -O "$D/v.ts" "$ALL"

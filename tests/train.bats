@@ -142,3 +142,44 @@ setup_file() {
     run ls "$BATS_TEST_TMPDIR"
     [[ "$output" != *tmp* ]]
 }
+
+@test "train --resume: refuses other options, data or network than the checkpoint's; says when there is none" {
+    ck="$BATS_TEST_TMPDIR/c.ckpt"
+    opts=(-q -a "$SAMPLES/small.arch" -j 1 --val "$VAL_TS" --checkpoint "$ck")
+    train "${opts[@]}" -e 1 --keep-checkpoint -o "$BATS_TEST_TMPDIR/a.bin" "$TRAIN_TS"
+    run --separate-stderr train "${opts[@]}" -e 2 --resume --optimizer sgd -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $ck: the checkpoint was made with optimizer=adamw, not sgd; resume with the same options (only --epochs may change)" ]
+    run --separate-stderr train "${opts[@]}" -e 2 --resume --augment none -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$stderr" = "train: $ck: the checkpoint was made with augment=shift=1,flip, not none; resume with the same options (only --epochs may change)" ]
+    split --head 100 "$TRAIN_TS" > "$BATS_TEST_TMPDIR/less.ts"
+    run --separate-stderr train "${opts[@]}" -e 2 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$BATS_TEST_TMPDIR/less.ts"
+    [ "$stderr" = "train: $ck: the checkpoint was made on 800 training images, not 100; resume with the same data" ]
+    run --separate-stderr train "${opts[@]}" -e 2 --resume -a study -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a study describes; resume with the same options" ]
+    [ ! -e "$BATS_TEST_TMPDIR/b.bin" ]
+    # the same options, more epochs: continues, and the finished run removes the checkpoint
+    train "${opts[@]}" -e 2 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ -s "$BATS_TEST_TMPDIR/b.bin" ]
+    run --separate-stderr train "${opts[@]}" -e 3 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $ck: no checkpoint to resume from (a finished run removes it unless --keep-checkpoint)" ]
+}
+
+@test "train: an output it cannot write is reported before training, not after an epoch" {
+    run --separate-stderr train -a "$SAMPLES/small.arch" -j 1 -e 1 -o "$BATS_TEST_TMPDIR/no/such/m.bin" "$TRAIN_TS"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "train: $BATS_TEST_TMPDIR/no/such/m.bin: cannot write there: $BATS_TEST_TMPDIR/no/such: No such file or directory" ]
+    run --separate-stderr train -a "$SAMPLES/small.arch" -o - "$TRAIN_TS"
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "train: -o: the model needs a file name (its checkpoint is written beside it)" ]
+}
+
+@test "train --log -: the per-epoch CSV on stdout" {
+    cd "$BATS_TEST_TMPDIR"
+    run --separate-stderr train -q -a "$SAMPLES/small.arch" -j 1 -e 2 --log - -o m.bin "$TRAIN_TS"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s" ]
+    [ "${#lines[@]}" -eq 3 ]
+    [ ! -e "$BATS_TEST_TMPDIR/-" ]
+}

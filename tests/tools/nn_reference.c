@@ -54,7 +54,7 @@ static void put_u64(FILE *f, uint64_t v) { put(f, &v, 8, 1); }
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     int count = 16, threads = 2;
     uint64_t key = 12345;
     enum { O_KEY = 256 };

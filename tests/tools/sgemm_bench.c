@@ -133,7 +133,7 @@ static char *slurp(const char *path)
 
 int main(int argc, char **argv)
 {
-    cli_init(argv[0]);
+    cli_init(argv);
     int threads = 2, batch = 64;
     double secs = 0.3;
     static const struct option longs[] = {
