@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     if (nargs < 1)
         cli_usage_error("missing MODEL");
     if (nargs > 2)
-        cli_usage_error("too many arguments");
+        cli_usage_error("too many arguments (MODEL and one input file at most; --tta takes its views as --tta=flip,shift)");
     const char *model_path = argv[optind], *path = nargs == 2 ? argv[optind + 1] : NULL;
     err e;
     char *meta = NULL;

@@ -104,7 +104,7 @@ static options parse_command_line(int argc, char **argv)
         }
     }
     if (argc - optind > 1)
-        cli_usage_error("too many arguments (one input file at most)");
+        cli_usage_error("too many arguments (one input file at most; --csv and --json take a file as --json=FILE)");
     o.path = optind < argc ? argv[optind] : NULL;
     if (o.png_dir && !*o.png_dir)
         cli_usage_error("--png-dir: empty directory name");

@@ -185,7 +185,7 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
     run -2 --separate-stderr stats --no-such-option "$TS"
     [ -z "$output" ]
     run -2 --separate-stderr stats "$TS" "$TS"
-    [ "${stderr%%$'\n'*}" = "stats: too many arguments (one input file at most)" ]
+    [ "${stderr%%$'\n'*}" = "stats: too many arguments (one input file at most; --csv and --json take a file as --json=FILE)" ]
     run -0 stats --help
     [ "${lines[0]}" = "Usage: stats [OPTION]... [FILE]" ]
 }
