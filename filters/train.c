@@ -28,12 +28,12 @@ static const char usage[] =
     "      --val FILE          validation stream: decides the best epoch and the schedule\n"
     "      --normalise MODE    unit: x/255 (the study) | standard: (x-mean)/std of the data\n"
     "      --summary           print the model summary (like Keras) and exit\n"
-    "Recipe:\n"
+    "Recipe (an option shown without a [default] takes the preset's):\n"
     "  -e, --epochs N          epochs at most\n"
     "  -b, --batch N           batch size\n"
     "      --lr X              learning rate (the peak, for onecycle)\n"
     "      --optimizer NAME    adam | adamw | sgd\n"
-    "      --weight-decay X    AdamW decoupled decay / SGD L2 [0]\n"
+    "      --weight-decay X    AdamW decoupled decay / SGD L2\n"
     "      --momentum X        SGD momentum [0.9]\n"
     "      --schedule NAME     plateau | cosine | onecycle | constant\n"
     "      --warmup N          cosine: warm-up epochs [0]\n"
@@ -43,8 +43,8 @@ static const char usage[] =
     "      --early-stop N      stop after N epochs without improvement; 0 = never\n"
     "      --monitor WHAT      loss | acc: the validation figure that picks the best epoch and\n"
     "                          drives plateau and early stopping [loss]\n"
-    "      --smoothing X       label smoothing [0]\n"
-    "      --augment SPEC      e.g. shift=2,flip,erase=0.5 or none [none]\n"
+    "      --smoothing X       label smoothing\n"
+    "      --augment SPEC      e.g. shift=2,flip,erase=0.5 or none\n"
     "Run:\n"
     "  -s, --seed N            same seed and thread count, same model [1]\n"
     "  -j, --threads N         threads [all processors]\n"
@@ -229,7 +229,7 @@ static int read_options(options *o, int argc, char **argv)
 
 static options parse_command_line(int argc, char **argv)
 {
-    /* the options no preset sets */
+    /* what neither the preset nor the command line sets (every preset sets the rest) */
     const options base = {.preset = "default", .augment_spec = "none", .optimizer = "adam", .schedule = "plateau",
                           .epochs = 30, .batch = 64, .patience = 3, .early = 4, .lr = 1e-3f, .factor = 0.1f,
                           .min_lr = 1e-8f, .momentum = 0.9f, .seed = 1};
