@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "tensor_stream.h"
 
@@ -15,6 +16,8 @@ static const char usage[] =
     "  -H, --header        first write a header row: label,pixel1,... (u8) or label,p0,... (f32) [on]\n"
     "  -N, --no-header     no header row\n"
     "  -i, --id            add a first column with the record id\n"
+    "  -o, --output FILE   write the CSV to FILE, which appears only if the whole stream was read\n"
+    "                      [stdout: a bad stream ends it early with exit status 1]\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -35,17 +38,19 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     int header = 1, with_id = 0;
+    const char *output = NULL;
     static const struct option longs[] = {
         {"header", no_argument, 0, 'H'}, {"no-header", no_argument, 0, 'N'}, {"id", no_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},   {"version", no_argument, 0, 'V'},
+        {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},   {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "HNihV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "HNio:hV", longs, NULL)) != -1) {
         switch (ch) {
         case 'H': header = 1; break;
         case 'N': header = 0; break;
         case 'i': with_id = 1; break;
+        case 'o': output = optarg; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
         default: cli_try_help(); /* getopt said what was wrong */
@@ -67,24 +72,35 @@ int main(int argc, char **argv)
     char *line = malloc(n * 17 + 64);
     if (!rec || !line)
         cli_die("out of memory");
+    atomic_file af = {0};
+    FILE *out = stdout;
+    if (output) {
+        if (same_file(output, path))
+            cli_die("%s: refusing to overwrite the input", output);
+        if (af_open(&af, output, &e) < 0)
+            cli_die_err(&e);
+        out = af.f;
+    }
     static char obuf[1 << 16];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    setvbuf(out, obuf, _IOFBF, sizeof obuf);
 
     uint32_t id;
     int32_t label;
     long got = ts_read(r, 1, &id, &label, rec, &e);
-    if (got < 0) /* before the header: a bad stream writes nothing at all */
+    if (got < 0) { /* before the header: a bad stream writes nothing at all */
+        af_discard(&af);
         cli_die_err(&e);
+    }
     int labelled = got == 1 && label >= 0;
     if (header) {
         if (with_id)
-            fputs("id,", stdout);
+            fputs("id,", out);
         if (labelled)
-            fputs("label,", stdout);
+            fputs("label,", out);
         const char *col = h->dtype == TS_U8 ? "pixel" : "p";
         for (size_t i = 0; i < n; i++)
-            printf("%s%s%zu", i ? "," : "", col, h->dtype == TS_U8 ? i + 1 : i);
-        putchar('\n');
+            fprintf(out, "%s%s%zu", i ? "," : "", col, h->dtype == TS_U8 ? i + 1 : i);
+        fputc('\n', out);
     }
     while (got == 1) {
         if ((label >= 0) != labelled) {
@@ -108,13 +124,17 @@ int main(int argc, char **argv)
                 p += sprintf(p, "%.9g,", (double)x[i]);
         }
         p[-1] = '\n';
-        fwrite(line, 1, (size_t)(p - line), stdout);
+        fwrite(line, 1, (size_t)(p - line), out);
         got = ts_read(r, 1, &id, &label, rec, &e);
     }
     ts_close(r);
     free(rec);
     free(line);
-    if (got < 0)
+    if (got < 0) {
+        af_discard(&af);
+        cli_die_err(&e);
+    }
+    if (output && af_commit(&af, &e) < 0)
         cli_die_err(&e);
     return 0;
 }

@@ -132,6 +132,20 @@ sys.exit(0 if [b(v) for v in vals] == [b(v) for v in got] else 1)' "$output"
     [ "${#lines[@]}" -eq 1 ] # record 1 was written before the error
 }
 
+@test "-o FILE: the CSV appears whole or not at all; never over the input" {
+    csv2tensor "$TEST" > "$T/s"
+    tensor2csv -o "$T/out.csv" "$T/s"
+    zcat "$TEST" | cmp - "$T/out.csv"
+    head -c 1000 "$T/s" > "$T/cut"
+    echo old > "$T/out.csv"
+    run --separate-stderr -1 tensor2csv -o "$T/out.csv" "$T/cut"
+    [ "$stderr" = "tensor2csv: $T/cut: record 2: truncated (got 176 of 792 bytes)" ]
+    [ "$(cat "$T/out.csv")" = old ]   # left as it was
+    ! compgen -G "$T/out.csv.tmp.*"
+    run --separate-stderr -1 tensor2csv -o "$T/s" "$T/s"
+    [ "$stderr" = "tensor2csv: $T/s: refusing to overwrite the input" ]
+}
+
 @test "label out of range" {
     mkstream "$T/s" 1 1 2 10 -1 "0:1:1,2;1:10:3,4"
     run --separate-stderr tensor2csv "$T/s"
