@@ -144,11 +144,21 @@ struct ts_reader {
 
 FILE *ts_fopen_in(const char *path, err *e)
 {
-    if (!path || strcmp(path, "-") == 0)
-        return stdin;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    const int from_stdin = !path || strcmp(path, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
         err_set(e, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* `prog < f >> f` would read its own output (as cat refuses it) */
+    struct stat si, so;
+    if (fstat(fileno(f), &si) == 0 && S_ISREG(si.st_mode) && fstat(STDOUT_FILENO, &so) == 0 &&
+        si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+        err_set(e, "%s: input file is output file (stdout)", from_stdin ? "<stdin>" : path);
+        if (!from_stdin)
+            fclose(f);
+        return NULL;
+    }
     return f;
 }
 

@@ -99,7 +99,8 @@ void ts_abandon(ts_writer *w);
  * frees w. */
 void ts_fail(ts_writer *w);
 
-/* Open path for reading ("-" or NULL = stdin). Returns NULL with a message. */
+/* Open path for reading ("-" or NULL = stdin). Returns NULL with a message,
+ * also when the input is the regular file stdout writes to (prog < f >> f). */
 FILE *ts_fopen_in(const char *path, err *e);
 
 #endif

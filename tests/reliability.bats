@@ -622,6 +622,15 @@ wait_epochs() { # wait_epochs LOG N: until LOG has N epoch lines (at most 120 s)
     [[ "$output" != *FMTS* ]]
 }
 
+@test "a stream appended to its own input file is refused (as cat refuses it)" {
+    cp "$M/tiny.ts" "$T/s.ts"
+    run --separate-stderr -1 bash -c "split --head 1 < '$T/s.ts' >> '$T/s.ts'"
+    [ "$stderr" = "split: <stdin>: input file is output file (stdout)" ]
+    run --separate-stderr -1 bash -c "tensor2csv '$T/s.ts' >> '$T/s.ts'"
+    [ "$stderr" = "tensor2csv: $T/s.ts: input file is output file (stdout)" ]
+    cmp "$M/tiny.ts" "$T/s.ts"
+}
+
 @test "'-' as an output file is stdout; where stdout has the report already, a usage error" {
     cd "$T"
     [ "$(stats --json=- "$M/tiny.ts")" = "$(stats --json "$M/tiny.ts")" ]
