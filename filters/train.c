@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -258,6 +259,14 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("missing -o MODEL");
     if (o.output && strcmp(o.output, "-") == 0)
         cli_usage_error("-o: the model needs a file name (its checkpoint is written beside it)");
+    if (o.ckpt && strcmp(o.ckpt, "-") == 0)
+        cli_usage_error("--checkpoint: give a file name (a checkpoint is read back by --resume)");
+    /* one spelling per augmentation, so that the model records it and --resume compares it */
+    static char aug[64];
+    augment a;
+    augment_parse(&a, o.augment_spec);
+    augment_format(&a, aug, sizeof aug);
+    o.augment_spec = aug;
     return o;
 }
 
@@ -475,27 +484,47 @@ static void check_resume(const options *o, const char *saved, const network *n, 
 {
     char recipe[1024], want[256], had[256];
     recipe_text(recipe, sizeof recipe, o);
+    /* a checkpoint from before presets took train's old defaults */
+    const char *hint = kv_get(saved, "preset", had, sizeof had)
+                           ? ""
+                           : " (it predates presets: its defaults are --preset study --normalise standard -a default)";
     char *save = NULL;
     for (char *line = strtok_r(recipe, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
         *eq = '\0';
         snprintf(want, sizeof want, "%s", eq + 1);
-        if (kv_get(saved, line, had, sizeof had) && strcmp(had, want) != 0)
+        if (!kv_get(saved, line, had, sizeof had))
+            continue;
+        if (strcmp(line, "augment") == 0) { /* compare what it means, not how it was spelt */
+            augment a;
+            if (augment_parse(&a, had) == 0)
+                augment_format(&a, had, sizeof had);
+        }
+        if (strcmp(had, want) != 0)
             cli_die("%s: the checkpoint was made with %s=%s, not %s; resume with the same options (only --epochs "
-                    "may change)",
-                    o->ckpt, line, had, want);
+                    "may change)%s",
+                    o->ckpt, line, had, want, hint);
     }
     if (kv_get(saved, "train_images", had, sizeof had) && strtoull(had, NULL, 10) != ntrain)
         cli_die("%s: the checkpoint was made on %s training images, not %zu; resume with the same data", o->ckpt, had,
                 ntrain);
-    if (strcmp(n->arch, arch_now) != 0)
-        cli_die("%s: the checkpoint's network is not the one -a %s describes; resume with the same options", o->ckpt,
-                o->arch);
+    if (arch_now && strcmp(n->arch, arch_now) != 0)
+        cli_die("%s: the checkpoint's network is not the one -a %s describes; resume with the same options%s",
+                o->ckpt, o->arch, hint);
 }
 
-/* The directory a file would be created in must take new files. */
+/* The directory a file would be created in must take new files (an existing
+ * device or FIFO is written in place instead). */
 static void check_writable_dir(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (access(path, W_OK) != 0)
+            cli_die("%s: cannot write: %m", path);
+        return;
+    }
     char dir[4200];
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -599,9 +628,10 @@ int main(int argc, char **argv)
     if (o.val && load_dataset(&val, o.val, n, &e) < 0)
         cli_die_err(&e);
     if (o.resume) {
+        /* an arch file gone since the run began: the checkpoint holds the network anyway */
         char *text = arch_text(o.arch, &e);
-        if (!text)
-            cli_die_err(&e);
+        if (!text && !o.quiet)
+            fprintf(stderr, "train: note: %s; resuming with the checkpoint's network\n", e.msg);
         check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, text);
         free(text);
         free(ckpt_meta);

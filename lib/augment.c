@@ -15,6 +15,8 @@ int augment_parse(augment *a, const char *spec)
     if (!spec || strcmp(spec, "none") == 0 || !*spec)
         return 0;
     char copy[256];
+    if (strlen(spec) >= sizeof copy)
+        return -1;
     snprintf(copy, sizeof copy, "%s", spec);
     char *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -99,4 +101,18 @@ void augment_image(float *img, float *tmp, int H, int W, int C, const augment *a
             break;
         }
     }
+}
+
+void augment_format(const augment *a, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    if (a->shift && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "shift=%d", a->shift);
+    if (a->flip && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sflip", at ? "," : "");
+    if (a->erase > 0 && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%serase=%g", at ? "," : "", (double)a->erase);
+    if (at == 0)
+        snprintf(buf, len, "none");
 }

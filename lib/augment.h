@@ -5,6 +5,7 @@
 #ifndef AUGMENT_H
 #define AUGMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct augment {
@@ -16,6 +17,8 @@ typedef struct augment {
 int augment_active(const augment *a);
 /* Parse "shift=2,flip,erase=0.5" (or "none"); -1 on a bad spec. */
 int augment_parse(augment *a, const char *spec);
+/* The canonical spec of a: "shift=N,flip,erase=P" with what is on, or "none". */
+void augment_format(const augment *a, char *buf, size_t len);
 /* img (H,W,C) in place; tmp: scratch of H*W*C floats. */
 void augment_image(float *img, float *tmp, int H, int W, int C, const augment *a, uint64_t key);
 /* Translate (H,W,C) in place by dy rows and dx columns, zero fill; tmp: H*W*C floats. */

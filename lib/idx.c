@@ -22,9 +22,15 @@ int idx_open(idx_file *x, const char *path, err *e)
     const int from_stdin = strcmp(path, "-") == 0;
     snprintf(x->name, sizeof x->name, "%s", from_stdin ? "<stdin>" : path);
     errno = 0;
-    x->gz = from_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
-    if (!x->gz)
-        return err_set(e, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+    if (from_stdin) {
+        int fd = dup(STDIN_FILENO);
+        if (fd < 0 || !(x->gz = gzdopen(fd, "rb"))) {
+            if (fd >= 0)
+                close(fd);
+            return err_set(e, "%s: %s", x->name, errno ? strerror(errno) : "cannot open");
+        }
+    } else if (!(x->gz = gzopen(path, "rb")))
+        return err_set(e, "%s: %s", x->name, errno ? strerror(errno) : "cannot open");
     gzbuffer(x->gz, 1 << 17);
     unsigned char h[4];
     int n = gzread(x->gz, h, 4);
@@ -35,21 +41,21 @@ int idx_open(idx_file *x, const char *path, err *e)
     }
     if (n < 4 || h[0] || h[1]) {
         idx_close(x);
-        return err_set(e, "%s: not an IDX file (bad magic)", path);
+        return err_set(e, "%s: not an IDX file (bad magic)", x->name);
     }
     if (h[2] != 0x08) {
         idx_close(x);
-        return err_set(e, "%s: IDX element type 0x%02x not supported (only 0x08, unsigned byte)", path, h[2]);
+        return err_set(e, "%s: IDX element type 0x%02x not supported (only 0x08, unsigned byte)", x->name, h[2]);
     }
     if (h[3] < 1 || h[3] > IDX_MAX_RANK) {
         idx_close(x);
-        return err_set(e, "%s: IDX rank %d not supported (1..%d)", path, h[3], IDX_MAX_RANK);
+        return err_set(e, "%s: IDX rank %d not supported (1..%d)", x->name, h[3], IDX_MAX_RANK);
     }
     x->rank = h[3];
     unsigned char d[4 * IDX_MAX_RANK];
     if (gzread(x->gz, d, (unsigned)(4 * x->rank)) != 4 * x->rank) {
         idx_close(x);
-        return err_set(e, "%s: truncated IDX header", path);
+        return err_set(e, "%s: truncated IDX header", x->name);
     }
     x->item_bytes = 1;
     for (int i = 0; i < x->rank; i++) {
@@ -57,14 +63,14 @@ int idx_open(idx_file *x, const char *path, err *e)
         if (i > 0) {
             if (x->dims[i] == 0 || x->dims[i] > (1u << 16)) {
                 idx_close(x);
-                return err_set(e, "%s: IDX dimension %d is %u (1..65536)", path, i + 1, x->dims[i]);
+                return err_set(e, "%s: IDX dimension %d is %u (1..65536)", x->name, i + 1, x->dims[i]);
             }
             x->item_bytes *= x->dims[i];
         }
     }
     if (x->item_bytes > (1u << 26)) {
         idx_close(x);
-        return err_set(e, "%s: IDX items of %llu bytes are too large", path, (unsigned long long)x->item_bytes);
+        return err_set(e, "%s: IDX items of %llu bytes are too large", x->name, (unsigned long long)x->item_bytes);
     }
     x->items = x->dims[0];
     return 0;

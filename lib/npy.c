@@ -281,9 +281,15 @@ int npy_open(npy_file *f, const char *path, err *e)
     const int from_stdin = strcmp(path, "-") == 0;
     snprintf(f->name, sizeof f->name, "%s", from_stdin ? "<stdin>" : path);
     errno = 0;
-    f->gz = from_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
-    if (!f->gz)
-        return err_set(e, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+    if (from_stdin) {
+        int fd = dup(STDIN_FILENO);
+        if (fd < 0 || !(f->gz = gzdopen(fd, "rb"))) {
+            if (fd >= 0)
+                close(fd);
+            return err_set(e, "%s: %s", f->name, errno ? strerror(errno) : "cannot open");
+        }
+    } else if (!(f->gz = gzopen(path, "rb")))
+        return err_set(e, "%s: %s", f->name, errno ? strerror(errno) : "cannot open");
     gzbuffer(f->gz, 1 << 17);
     unsigned char pre[NPY_PREAMBLE_V2];
     int got = gzread(f->gz, pre, NPY_PREAMBLE_V1);
@@ -327,7 +333,7 @@ fail_gz:
     npy_close(f);
     return -1;
 fail_msg:
-    err_prefix(e, "%s", path);
+    err_prefix(e, "%s", f->name);
     npy_close(f);
     return -1;
 }

@@ -152,7 +152,8 @@ FILE *ts_fopen_in(const char *path, err *e)
     }
     /* `prog < f >> f` would read its own output (as cat refuses it) */
     struct stat si, so;
-    if (fstat(fileno(f), &si) == 0 && S_ISREG(si.st_mode) && fstat(STDOUT_FILENO, &so) == 0 &&
+    if (fileno(f) != STDOUT_FILENO && /* fd 1 itself: stdout was closed and fopen reused it */
+        fstat(fileno(f), &si) == 0 && S_ISREG(si.st_mode) && fstat(STDOUT_FILENO, &so) == 0 &&
         si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
         err_set(e, "%s: input file is output file (stdout)", from_stdin ? "<stdin>" : path);
         if (!from_stdin)

@@ -297,7 +297,7 @@ open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d)))
     [ "$stderr" = "train: $T/ck: damaged model file: checksum mismatch (truncated or corrupted copy?)" ]
     no_output "$T/m.bin"
     run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -j 1 --resume -o "$T/m.bin" "$M/tiny.ts"
-    [ "$stderr" = "train: $T/m.bin.ckpt: No such file or directory" ]
+    [ "$stderr" = "train: $T/m.bin.ckpt: no checkpoint to resume from (a finished run removes it unless --keep-checkpoint)" ]
 }
 
 @test "model: a checkpoint with a parameter that is not finite (found by fuzz_model)" {

@@ -157,9 +157,13 @@ setup_file() {
     [ "$stderr" = "train: $ck: the checkpoint was made on 800 training images, not 100; resume with the same data" ]
     run --separate-stderr train "${opts[@]}" -e 2 --resume -a study -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
     [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a study describes; resume with the same options" ]
+    run --separate-stderr train "${opts[@]}" -e 2 --resume --checkpoint - -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "train: --checkpoint: give a file name (a checkpoint is read back by --resume)" ]
     [ ! -e "$BATS_TEST_TMPDIR/b.bin" ]
-    # the same options, more epochs: continues, and the finished run removes the checkpoint
-    train "${opts[@]}" -e 2 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    # the same options, more epochs, the augmentation spelt another way: continues, and the
+    # finished run removes the checkpoint
+    train "${opts[@]}" -e 2 --resume --augment flip,shift=1 -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
     [ -s "$BATS_TEST_TMPDIR/b.bin" ]
     run --separate-stderr train "${opts[@]}" -e 3 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
     [ "$status" -eq 1 ]
