@@ -1,15 +1,14 @@
 /* csv2tensor - Kaggle-layout image CSV (plain or gzip) to a tensor stream. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "classes.h"
 #include "cli.h"
 #include "csv_images.h"
+#include "gz_input.h"
 #include "tensor_stream.h"
 
 static const char usage[] =
@@ -95,14 +94,12 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     const char *name = cli_name(o.path);
-    errno = 0;
-    gzFile in = o.path && strcmp(o.path, "-") != 0 ? gzopen(o.path, "rb") : gzdopen(dup(STDIN_FILENO), "rb");
+    err e;
+    gzFile in = gz_open_in(o.path, &e);
     if (!in)
-        cli_die("%s: %s", name, errno ? strerror(errno) : "cannot open");
-    gzbuffer(in, 1 << 17);
+        cli_die_err(&e);
     sink s = {NULL, ts_image_header(o.h, o.w, o.c, o.nclass)};
     csv_images_opts co = {o.h * o.w * o.c, o.nclass, o.labels};
-    err e;
     int rc = csv_images_read(in, name, &co, emit, &s, NULL, &e);
     gzclose(in);
     if (rc < 0) {

@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "gz_input.h"
 
 static int gz_fail(idx_file *x, err *e, const char *what)
 {
@@ -21,17 +22,8 @@ int idx_open(idx_file *x, const char *path, err *e)
     memset(x, 0, sizeof *x);
     const int from_stdin = strcmp(path, "-") == 0;
     snprintf(x->name, sizeof x->name, "%s", from_stdin ? "<stdin>" : path);
-    errno = 0;
-    if (from_stdin) {
-        int fd = dup(STDIN_FILENO);
-        if (fd < 0 || !(x->gz = gzdopen(fd, "rb"))) {
-            if (fd >= 0)
-                close(fd);
-            return err_set(e, "%s: %s", x->name, errno ? strerror(errno) : "cannot open");
-        }
-    } else if (!(x->gz = gzopen(path, "rb")))
-        return err_set(e, "%s: %s", x->name, errno ? strerror(errno) : "cannot open");
-    gzbuffer(x->gz, 1 << 17);
+    if (!(x->gz = gz_open_in(path, e)))
+        return -1;
     unsigned char h[4];
     int n = gzread(x->gz, h, 4);
     if (n < 0) {

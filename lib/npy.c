@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "gz_input.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -280,17 +281,8 @@ int npy_open(npy_file *f, const char *path, err *e)
     memset(f, 0, sizeof *f);
     const int from_stdin = strcmp(path, "-") == 0;
     snprintf(f->name, sizeof f->name, "%s", from_stdin ? "<stdin>" : path);
-    errno = 0;
-    if (from_stdin) {
-        int fd = dup(STDIN_FILENO);
-        if (fd < 0 || !(f->gz = gzdopen(fd, "rb"))) {
-            if (fd >= 0)
-                close(fd);
-            return err_set(e, "%s: %s", f->name, errno ? strerror(errno) : "cannot open");
-        }
-    } else if (!(f->gz = gzopen(path, "rb")))
-        return err_set(e, "%s: %s", f->name, errno ? strerror(errno) : "cannot open");
-    gzbuffer(f->gz, 1 << 17);
+    if (!(f->gz = gz_open_in(path, e)))
+        return -1;
     unsigned char pre[NPY_PREAMBLE_V2];
     int got = gzread(f->gz, pre, NPY_PREAMBLE_V1);
     if (got < 0)
