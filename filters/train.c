@@ -1,4 +1,5 @@
 /* train - train a network on a labelled tensor stream; write a model file. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -237,7 +238,8 @@ static options parse_command_line(int argc, char **argv)
     /* first pass: which preset (and any usage error, reported once) */
     options o = base;
     read_options(&o, argc, argv);
-    /* second pass: the preset's options, then the command line's over them */
+    /* second pass: the preset's options, then the command line's over them
+     * (text is static: the options keep pointers into it) */
     static char text[1024];
     char *pargv[64];
     int pargc = 0;
@@ -480,7 +482,8 @@ static void meta_text(char *buf, size_t len, const run *r, const options *o, con
  * (and --threads, with a note) must be the one it was made with, or the model
  * file would record a recipe it was not trained with. Keys missing from an
  * older checkpoint are not checked. */
-static void check_resume(const options *o, const char *saved, const network *n, size_t ntrain, const char *arch_now)
+static int check_resume(const options *o, const char *saved, const network *n, size_t ntrain, const char *arch_now,
+                        err *e)
 {
     char recipe[1024], want[256], had[256];
     recipe_text(recipe, sizeof recipe, o);
@@ -503,28 +506,27 @@ static void check_resume(const options *o, const char *saved, const network *n, 
                 augment_format(&a, had, sizeof had);
         }
         if (strcmp(had, want) != 0)
-            cli_die("%s: the checkpoint was made with %s=%s, not %s; resume with the same options (only --epochs "
-                    "may change)%s",
-                    o->ckpt, line, had, want, hint);
+            return err_set(e,
+                           "%s: the checkpoint was made with %s=%s, not %s; resume with the same options (only "
+                           "--epochs may change)%s",
+                           o->ckpt, line, had, want, hint);
     }
     if (kv_get(saved, "train_images", had, sizeof had) && strtoull(had, NULL, 10) != ntrain)
-        cli_die("%s: the checkpoint was made on %s training images, not %zu; resume with the same data", o->ckpt, had,
-                ntrain);
+        return err_set(e, "%s: the checkpoint was made on %s training images, not %zu; resume with the same data",
+                       o->ckpt, had, ntrain);
     if (arch_now && strcmp(n->arch, arch_now) != 0)
-        cli_die("%s: the checkpoint's network is not the one -a %s describes; resume with the same options%s",
-                o->ckpt, o->arch, hint);
+        return err_set(e, "%s: the checkpoint's network is not the one -a %s describes; resume with the same options%s",
+                       o->ckpt, o->arch, hint);
+    return 0;
 }
 
 /* The directory a file would be created in must take new files (an existing
  * device or FIFO is written in place instead). */
-static void check_writable_dir(const char *path)
+static int check_writable_dir(const char *path, err *e)
 {
     struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (access(path, W_OK) != 0)
-            cli_die("%s: cannot write: %m", path);
-        return;
-    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return access(path, W_OK) == 0 ? 0 : err_set(e, "%s: cannot write: %s", path, strerror(errno));
     char dir[4200];
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -532,7 +534,8 @@ static void check_writable_dir(const char *path)
     else
         snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     if (access(dir, W_OK | X_OK) != 0)
-        cli_die("%s: cannot write there: %s: %m", path, dir);
+        return err_set(e, "%s: cannot write there: %s: %s", path, dir, strerror(errno));
+    return 0;
 }
 
 /* The architecture text for -a: a built-in one by name, else the file's bytes. */
@@ -586,10 +589,8 @@ int main(int argc, char **argv)
     }
 
     /* find out now, not after the first epoch, if the model cannot be written */
-    if (o.output) {
-        check_writable_dir(o.output);
-        check_writable_dir(o.ckpt);
-    }
+    if (o.output && (check_writable_dir(o.output, &e) < 0 || check_writable_dir(o.ckpt, &e) < 0))
+        cli_die_err(&e);
 
     /* the network: from the checkpoint when resuming, else from -a */
     char *ckpt_meta = NULL;
@@ -632,9 +633,11 @@ int main(int argc, char **argv)
         char *text = arch_text(o.arch, &e);
         if (!text && !o.quiet)
             fprintf(stderr, "train: note: %s; resuming with the checkpoint's network\n", e.msg);
-        check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, text);
+        int bad = check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, text, &e) < 0;
         free(text);
         free(ckpt_meta);
+        if (bad)
+            cli_die_err(&e);
     }
     if (!o.resume) {
         if (o.unit_norm) {
