@@ -126,8 +126,7 @@ static void check_paths(const options *o)
 
 typedef struct output {
     const char *path; /* NULL: not written */
-    atomic_file af;
-    int to_stdout;
+    atomic_file af;   /* "-" is stdout (atomic_file.h) */
     ts_writer *w;
 } output;
 
@@ -137,19 +136,11 @@ static int output_open(output *out, const char *path, const ts_header *h, err *e
     out->path = path;
     if (!path)
         return 0;
-    FILE *f;
-    if (strcmp(path, "-") == 0) {
-        out->to_stdout = 1;
-        f = stdout;
-    } else {
-        if (af_open(&out->af, path, e) < 0)
-            return -1;
-        f = out->af.f;
-    }
-    out->w = ts_create(f, out->to_stdout ? "<stdout>" : path, h, e);
+    if (af_open(&out->af, path, e) < 0)
+        return -1;
+    out->w = ts_create(out->af.f, out->af.path, h, e);
     if (!out->w) {
-        if (!out->to_stdout)
-            af_discard(&out->af);
+        af_discard(&out->af);
         out->path = NULL;
         return -1;
     }
@@ -168,7 +159,7 @@ static int output_finish(output *out, err *e)
         return 0;
     int rc = ts_finish(out->w, e);
     out->w = NULL;
-    if (rc < 0 && !out->to_stdout) {
+    if (rc < 0) {
         af_discard(&out->af);
         out->path = NULL;
     }
@@ -177,7 +168,7 @@ static int output_finish(output *out, err *e)
 
 static int output_commit(output *out, err *e)
 {
-    if (!out->path || out->to_stdout)
+    if (!out->path)
         return 0;
     out->path = NULL;
     return af_commit(&out->af, e);
@@ -187,13 +178,13 @@ static int output_commit(output *out, err *e)
 static void output_fail(output *out)
 {
     if (out->w) {
-        if (out->to_stdout)
+        if (out->af.is_stdout)
             ts_fail(out->w);
         else
             ts_abandon(out->w);
         out->w = NULL;
     }
-    if (out->path && !out->to_stdout)
+    if (out->path)
         af_discard(&out->af);
     out->path = NULL;
 }
