@@ -318,11 +318,12 @@ static int cmp_flagged(const void *va, const void *vb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Reads the image stream once, writing a PNG for each flagged id. */
+/* Reads the image stream once, keeping the flagged images, and writes their
+ * PNGs only when every one was found and matched: a wrong or truncated image
+ * stream leaves no thumbnails behind. If a write fails (a full disk), the
+ * PNGs written so far go, and the directory too if this run created it. */
 static void write_thumbs(const options *o, const pred_table *t, const conf_item *it, size_t m)
 {
-    if (mkdir(o->thumbs, 0777) != 0 && errno != EEXIST)
-        cli_die("%s: cannot create directory: %s", o->thumbs, strerror(errno));
     flagged_id *want = malloc((m ? m : 1) * sizeof *want);
     unsigned char *found = calloc(m ? m : 1, 1);
     if (!want || !found)
@@ -346,17 +347,17 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
     if (h->dtype != TS_U8 || h->rank < 2 || (C != 1 && C != 3) || W > 4096 || H > 4096)
         cli_die("%s: not an image stream (%s; expected u8 HxWx1 or HxWx3)", name,
                 ts_shape_str(h, shape, sizeof shape));
-    size_t S = (size_t)o->thumb_scale;
+    size_t S = (size_t)o->thumb_scale, payload = ts_payload_bytes(h);
     /* static: still reachable when cli_die exits mid-loop (quiet leak checkers) */
-    static unsigned char *img, *big;
-    img = malloc(ts_payload_bytes(h)), big = malloc((size_t)H * W * C * S * S);
-    if (!img || !big)
-        cli_die("out of memory");
+    static unsigned char *kept, *big;
+    kept = calloc(m ? m : 1, payload), big = malloc((size_t)H * W * C * S * S);
+    if (!kept || !big)
+        cli_die("out of memory (%zu flagged images of %zu bytes)", m, payload);
     uint32_t id;
     int32_t label;
     long got;
     size_t nfound = 0;
-    char path[4200];
+    unsigned char *img = big; /* read into the enlargement buffer: it is at least one image long */
     while (nfound < m && (got = ts_read(rd, 1, &id, &label, img, &e)) == 1) {
         flagged_id key = {id, 0};
         flagged_id *hit = bsearch(&key, want, m, sizeof *want, cmp_flagged);
@@ -366,14 +367,7 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
         if (label >= 0 && r->label >= 0 && label != r->label)
             cli_die("%s: record %llu: id %u has label %d, the predictions say %d (not the same data?)", name,
                     (unsigned long long)ts_records_read(rd), id, (int)label, (int)r->label);
-        for (size_t y = 0; y < (size_t)H * S; y++)
-            for (size_t x = 0; x < (size_t)W * S; x++)
-                memcpy(big + (y * W * S + x) * C, img + ((y / S) * W + x / S) * C, C);
-        snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, id);
-        int rc = C == 1 ? png_write_gray(path, W * (uint32_t)S, H * (uint32_t)S, big, &e)
-                        : png_write_rgb(path, W * (uint32_t)S, H * (uint32_t)S, big, &e);
-        if (rc < 0)
-            cli_die_err(&e);
+        memcpy(kept + (size_t)(hit - want) * payload, img, payload);
         found[hit - want] = 1;
         nfound++;
     }
@@ -387,7 +381,30 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
     ts_close(rd);
     if (f != stdin)
         fclose(f);
-    free(img);
+
+    int created = mkdir(o->thumbs, 0777) == 0;
+    if (!created && errno != EEXIST)
+        cli_die("%s: cannot create directory: %s", o->thumbs, strerror(errno));
+    char path[4200];
+    for (size_t i = 0; i < m; i++) {
+        const unsigned char *src = kept + i * payload;
+        for (size_t y = 0; y < (size_t)H * S; y++)
+            for (size_t x = 0; x < (size_t)W * S; x++)
+                memcpy(big + (y * W * S + x) * C, src + ((y / S) * W + x / S) * C, C);
+        snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, want[i].id);
+        int rc = C == 1 ? png_write_gray(path, W * (uint32_t)S, H * (uint32_t)S, big, &e)
+                        : png_write_rgb(path, W * (uint32_t)S, H * (uint32_t)S, big, &e);
+        if (rc < 0) {
+            for (size_t j = 0; j < i; j++) {
+                snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, want[j].id);
+                unlink(path);
+            }
+            if (created)
+                rmdir(o->thumbs);
+            cli_die_err(&e);
+        }
+    }
+    free(kept);
     free(big);
     free(want);
     free(found);

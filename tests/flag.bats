@@ -140,10 +140,12 @@ images() {
     run --separate-stderr -1 flag --budget 3 --images "$T/img5.ts" --thumbs "$T/th" -o "$T/out.csv" "$T/risk.ts"
     [ "$stderr" = "flag: $T/img5.ts: no image for flagged id 7" ]
     [ ! -e "$T/out.csv" ]
+    [ ! -e "$T/th" ] # nothing written before every image was found
     zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | sed -n 2,11p | csv2tensor >"$T/lab.ts"
     run --separate-stderr -1 flag --budget 3 --images "$T/lab.ts" --thumbs "$T/th" "$T/risk.ts"
     [[ "$stderr" == "flag: $T/lab.ts: record 8: id 7 has label "*", the predictions say 1 (not the same data?)" ]]
     [ -z "$output" ]
+    [ ! -e "$T/th" ]
 }
 
 @test "bad input: not a prediction stream, not probabilities, duplicate ids, truncated" {
