@@ -2,7 +2,7 @@
 #   make            build every filter into bin/
 #   make study      the whole study on the real data (installs packages, gets data, trains, reports)
 #   make check      unit tests + bats tests, ending "N passed, N failed"
-# See README.md for every target.
+#   make help       every target in one line each; README.md says more.
 
 CC      ?= cc
 OPT     ?= -O3 -march=native
@@ -37,10 +37,19 @@ FILTERS    := $(FILTER_SRC:filters/%.c=$(BIN)/%)
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 UNITS      := $(UNIT_SRC:tests/unit/%.c=$(OBJ)/tests/%)
 
+# Recipes run in bash with pipefail, so that any failing stage of a pipeline
+# fails its target.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+# $(call to_target,COMMAND): COMMAND's output becomes $@ only if all of it
+# succeeded; a failure leaves neither $@ nor a stray $@.tmp behind.
+to_target = { $(1); } > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
+
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .PHONY: all check unit bats clean install uninstall deps data study analysis train train-reference \
-        train-long evaluate review bench fuzz
+        train-long evaluate review bench fuzz help
 
 all: $(FILTERS)
 
@@ -60,7 +69,7 @@ $(OBJ)/gen/builtin_arch_table.c: $(BUILTIN_ARCH) samples Makefile
 	    echo "    {\"$$(basename $$f .arch)\","; \
 	    sed -e 's/[\\"?]/\\&/g' -e 's/^/     "/' -e 's/$$/\\n"/' $$f; \
 	    echo '    },'; \
-	  done; echo '    {0, 0},'; echo '};'; } > $@.tmp && mv $@.tmp $@
+	  done; echo '    {0, 0},'; echo '};'; } > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
 
 $(OBJ)/gen/builtin_arch_table.o: $(OBJ)/gen/builtin_arch_table.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
@@ -84,6 +93,26 @@ $(OBJ)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/libfm.a
 check: $(FILTERS) $(UNITS)
 	@FM_BIN=$(abspath $(BIN)) tests/run $(UNITS)
 
+help:
+	@printf '%s\n' \
+	  'make               build every filter into bin/' \
+	  'make study         the whole study on the real data: deps, all, data, analysis, train, evaluate, review' \
+	  'make check         unit and bats tests on samples/, ending "N passed, N failed"' \
+	  'make deps          install the missing Debian packages (pipelines/install-deps)' \
+	  'make data          the real data as Kaggle-layout CSVs in data/ (from dataset-fashion-mnist)' \
+	  'make analysis      the exploratory analysis of the training set -> reports/analysis/' \
+	  'make train         the default network and recipe (about 20 min) -> models/default.bin, reports/default-test.txt' \
+	  'make train-long    the long preset (about 80 min) -> models/long.bin, reports/long-test.txt' \
+	  'make train-reference  the Keras study'"'"'s network and recipe -> models/study.bin, reports/study-test.txt' \
+	  'make train-ensemble   the long preset averaged with it on the default network -> reports/ensemble-test.txt' \
+	  'make ablation      what each switch of the default recipe is worth, on a subset -> out/ablation/' \
+	  'make evaluate      the default model on the test set, the study'"'"'s evaluation -> reports/evaluate.txt' \
+	  'make review        the human-in-the-loop demo -> reports/review/' \
+	  'make bench         benchmarks against PyTorch and pandas (bench-nn, bench-csv)' \
+	  'make fuzz          libFuzzer on every reader (clang); make valgrind: a pipeline under valgrind' \
+	  'make install       the filters as $(PREFIX)/bin/fm-NAME (PREFIX, DESTDIR); make uninstall' \
+	  'make clean         remove build/ and bin/ (data/, models/, reports/ stay)'
+
 # ---- packages and data ---------------------------------------------------
 deps:
 	@pipelines/install-deps
@@ -96,11 +125,11 @@ $(DATASET)/%.gz:
 
 data/fashion-mnist_train.csv: $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
 	@mkdir -p data
-	bin/idx2tensor $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/tensor2csv --header > $@.tmp && mv $@.tmp $@
+	$(call to_target,bin/idx2tensor $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/tensor2csv --header)
 
 data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
 	@mkdir -p data
-	bin/idx2tensor $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/tensor2csv --header > $@.tmp && mv $@.tmp $@
+	$(call to_target,bin/idx2tensor $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/tensor2csv --header)
 
 # ---- install -------------------------------------------------------------
 # Installed names carry an "fm-" prefix so that `split` does not shadow coreutils.

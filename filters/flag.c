@@ -1,14 +1,12 @@
 /* flag - pick the predictions a person should review, least confident
  * first, as a spreadsheet-ready CSV with thumbnails; or, with --report,
  * say what each review budget is worth (risk-coverage table and AURC). */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -382,9 +380,9 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
     if (f != stdin)
         fclose(f);
 
-    int created = mkdir(o->thumbs, 0777) == 0;
-    if (!created && errno != EEXIST)
-        cli_die("%s: cannot create directory: %s", o->thumbs, strerror(errno));
+    int created;
+    if (make_dirs(o->thumbs, &created, &e) < 0)
+        cli_die_err(&e);
     char path[4200];
     for (size_t i = 0; i < m; i++) {
         const unsigned char *src = kept + i * payload;
@@ -643,8 +641,8 @@ static void review_sheet(const options *o)
     }
     if (o->thumbs && m > 0)
         write_thumbs(o, &t, it, m);
-    else if (o->thumbs && mkdir(o->thumbs, 0777) != 0 && errno != EEXIST)
-        cli_die("%s: cannot create directory: %s", o->thumbs, strerror(errno));
+    else if (o->thumbs && make_dirs(o->thumbs, NULL, &e) < 0)
+        cli_die_err(&e);
     if (o->html)
         write_html(o, &t, &cl, it, m);
     if (o->output) {

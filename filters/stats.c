@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "atomic_file.h"
 #include "classes.h"
@@ -26,11 +25,12 @@ static const char usage[] =
     "std, min and max, histograms of per-image mean and per-image std with their skewness,\n"
     "per-class mean intensity and mean image. With no FILE, or FILE '-', read stdin.\n"
     "\n"
-    "  -c, --csv[=FILE]     CSV instead of the text report on stdout; with =FILE, write CSV to FILE too\n"
-    "  -j, --json[=FILE]    JSON instead of the text report on stdout; with =FILE, write JSON to FILE too\n"
+    "  -c, --csv[=FILE]     CSV on stdout instead of the text report; --csv=FILE writes the CSV\n"
+    "                       to FILE and keeps the text report on stdout\n"
+    "  -j, --json[=FILE]    the same for JSON\n"
     "  -b, --bins N         histogram bins [50]\n"
     "  -r, --range LO,HI    element value range: histogram ranges and picture scaling [0,255]\n"
-    "  -p, --png-dir DIR    write DIR/mean-images.png and DIR/grid.png (DIR is created if missing)\n"
+    "  -p, --png-dir DIR    write DIR/mean-images.png and DIR/grid.png (created if missing)\n"
     "  -g, --grid N         images per class in grid.png, the first N of each class [10]\n"
     "  -s, --scale N        each pixel drawn as NxN in the pictures [3]\n"
     "  -h, --help           show this help and exit\n"
@@ -667,8 +667,8 @@ static int canvas_write(canvas *cv, const char *dir, const char *name, err *e)
 static int write_pictures(const stats *s, err *e)
 {
     const char *dir = s->o->png_dir;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return err_set(e, "%s: cannot create directory: %s", dir, strerror(errno));
+    if (make_dirs(dir, NULL, e) < 0)
+        return -1;
     int rows = s->labelled ? class_rows(s) : 1;
     if (rows == 0 || s->records == 0)
         return err_set(e, "%s: no records to draw", cli_name(s->o->path));

@@ -19,6 +19,8 @@
 #include "rng.h"
 #include "tensor_stream.h"
 
+#include <zlib.h>
+
 static const char usage[] =
     "Usage: train [OPTION]... -o MODEL [FILE]\n"
     "Train a network on a labelled image tensor stream (FILE or stdin) and write MODEL.\n"
@@ -281,6 +283,7 @@ typedef struct dataset {
     float *xf;        /* (n, elems) when the stream is f32 */
     int32_t *y;
     uint32_t *id;
+    uint32_t crc; /* CRC-32 of the ids, labels and pixels in order: --resume checks it is the same data */
 } dataset;
 
 static int load_dataset(dataset *d, const char *path, const network *n, err *e)
@@ -348,6 +351,11 @@ static int load_dataset(dataset *d, const char *path, const network *n, err *e)
         err_set(e, "%s: no records", name);
         goto fail;
     }
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32_z(crc, (const Bytef *)d->id, d->n * sizeof *d->id);
+    crc = crc32_z(crc, (const Bytef *)d->y, d->n * sizeof *d->y);
+    crc = d->x ? crc32_z(crc, d->x, d->n * d->elems) : crc32_z(crc, (const Bytef *)d->xf, d->n * d->elems * sizeof *d->xf);
+    d->crc = (uint32_t)crc;
     ts_close(r);
     if (f != stdin)
         fclose(f);
@@ -359,6 +367,14 @@ fail:
     free(d->x), free(d->xf), free(d->y), free(d->id);
     memset(d, 0, sizeof *d);
     return -1;
+}
+
+static void data_crc_text(char *buf, size_t len, const dataset *train, const dataset *val)
+{
+    char v[16] = "none";
+    if (val)
+        snprintf(v, sizeof v, "%08x", (unsigned)val->crc);
+    snprintf(buf, len, "train_crc32=%08x\nval_crc32=%s\n", (unsigned)train->crc, v);
 }
 
 static void dataset_free(dataset *d) { free(d->x), free(d->xf), free(d->y), free(d->id); }
@@ -443,6 +459,7 @@ typedef struct run {
     float *best_params, *best_buffers;
     double seconds;
     size_t ntrain; /* training images */
+    char data_crc[64]; /* "train_crc32=...\nval_crc32=...\n": which data it was trained on */
 } run;
 
 static void state_text(char *buf, size_t len, const run *r, const options *o)
@@ -473,17 +490,50 @@ static void meta_text(char *buf, size_t len, const run *r, const options *o, con
     recipe_text(recipe, sizeof recipe, o);
     snprintf(buf, len,
              "trained_by=train " FM_VERSION "\npreset=%s\narch_file=%s\nepochs=%d\nepochs_run=%d\nbest_epoch=%d\n"
-             "best_metric=%.6f\n%sthreads=%d\ntrain_images=%zu\ntrain_seconds=%.1f\n%s",
+             "best_metric=%.6f\n%sthreads=%d\ntrain_images=%zu\n%strain_seconds=%.1f\n%s",
              o->preset, o->arch, o->epochs, r->epoch, r->best_epoch, r->best_metric, recipe, o->threads, r->ntrain,
-             r->seconds, extra ? extra : "");
+             r->data_crc, r->seconds, extra ? extra : "");
+}
+
+/* Do two architecture texts describe the same layers? Comments, blank lines
+ * and spacing do not count (a shipped .arch file's comment may be edited). */
+static int same_layers(const char *a, const char *b)
+{
+    for (;;) {
+        /* skip what does not count: blanks, and comments up to the line's end */
+        for (;;) {
+            while (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n')
+                a++;
+            while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
+                b++;
+            if (*a != '#' && *b != '#')
+                break;
+            if (*a == '#')
+                a += strcspn(a, "\n");
+            if (*b == '#')
+                b += strcspn(b, "\n");
+        }
+        if (!*a || !*b)
+            return !*a && !*b;
+        /* one word each */
+        size_t la = strcspn(a, " \t\r\n#"), lb = strcspn(b, " \t\r\n#");
+        if (la != lb || memcmp(a, b, la) != 0)
+            return 0;
+        a += la, b += lb;
+        /* a line break in one where the other goes on is a difference */
+        const char *ea = a + strspn(a, " \t\r"), *eb = b + strspn(b, " \t\r");
+        int enda = !*ea || *ea == '\n' || *ea == '#', endb = !*eb || *eb == '\n' || *eb == '#';
+        if (enda != endb)
+            return 0;
+    }
 }
 
 /* --resume continues the run the checkpoint holds: every setting but --epochs
  * (and --threads, with a note) must be the one it was made with, or the model
  * file would record a recipe it was not trained with. Keys missing from an
  * older checkpoint are not checked. */
-static int check_resume(const options *o, const char *saved, const network *n, size_t ntrain, const char *arch_now,
-                        err *e)
+static int check_resume(const options *o, const char *saved, const network *n, size_t ntrain, const char *data_crc,
+                        const char *arch_now, err *e)
 {
     char recipe[1024], want[256], had[256];
     recipe_text(recipe, sizeof recipe, o);
@@ -514,7 +564,14 @@ static int check_resume(const options *o, const char *saved, const network *n, s
     if (kv_get(saved, "train_images", had, sizeof had) && strtoull(had, NULL, 10) != ntrain)
         return err_set(e, "%s: the checkpoint was made on %s training images, not %zu; resume with the same data",
                        o->ckpt, had, ntrain);
-    if (arch_now && strcmp(n->arch, arch_now) != 0)
+    static const char *const sets[][2] = {{"train_crc32", "training"}, {"val_crc32", "validation"}};
+    for (size_t i = 0; i < 2; i++)
+        if (kv_get(saved, sets[i][0], had, sizeof had) && kv_get(data_crc, sets[i][0], want, sizeof want) &&
+            strcmp(had, want) != 0)
+            return err_set(e, "%s: the checkpoint was made on other %s data (%s %s, this data %s); resume with the "
+                              "same data",
+                           o->ckpt, sets[i][1], sets[i][0], had, want);
+    if (arch_now && !same_layers(n->arch, arch_now))
         return err_set(e, "%s: the checkpoint's network is not the one -a %s describes; resume with the same options%s",
                        o->ckpt, o->arch, hint);
     return 0;
@@ -633,7 +690,9 @@ int main(int argc, char **argv)
         char *text = arch_text(o.arch, &e);
         if (!text && !o.quiet)
             fprintf(stderr, "train: note: %s; resuming with the checkpoint's network\n", e.msg);
-        int bad = check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, text, &e) < 0;
+        char data_crc[64];
+        data_crc_text(data_crc, sizeof data_crc, &train, o.val ? &val : NULL);
+        int bad = check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, data_crc, text, &e) < 0;
         free(text);
         free(ckpt_meta);
         if (bad)
@@ -668,6 +727,7 @@ int main(int argc, char **argv)
     optim_kind kind = strcmp(o.optimizer, "sgd") == 0 ? OPT_SGD : strcmp(o.optimizer, "adamw") == 0 ? OPT_ADAMW : OPT_ADAM;
     run r = {0};
     r.ntrain = train.n;
+    data_crc_text(r.data_crc, sizeof r.data_crc, &train, o.val ? &val : NULL);
     r.lr = o.lr;
     r.plat = (plateau){o.factor, o.min_lr, o.patience, 0, INFINITY};
     r.es = (early_stop){o.early, 0, INFINITY};

@@ -157,3 +157,36 @@ int same_file(const char *a, const char *b)
         return 0;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
+
+int make_dirs(const char *path, int *created, err *e)
+{
+    if (created)
+        *created = 0;
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return err_set(e, "%s: bad directory name", n ? "(a long path)" : "''");
+    memcpy(buf, path, n + 1);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    /* each parent in turn, then the whole path */
+    for (char *p = buf + 1;; p++) {
+        int last = *p == '\0';
+        if (*p != '/' && !last)
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) == 0) {
+            if (last && created)
+                *created = 1;
+        } else if (errno != EEXIST) {
+            return err_set(e, "%s: cannot create directory: %s", buf, strerror(errno));
+        }
+        if (last)
+            break;
+        *p = '/';
+    }
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "%s: cannot create directory: %s", path, "a file of that name is in the way");
+    return 0;
+}

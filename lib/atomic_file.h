@@ -26,6 +26,11 @@ int af_open(atomic_file *af, const char *path, err *e);
 int af_commit(atomic_file *af, err *e);
 void af_discard(atomic_file *af);
 
+/* mkdir -p: create the directory path and any missing parents. *created
+ * (if not NULL) says whether path itself was made by this call, so that a
+ * failed run can remove it again. An existing non-directory is an error. */
+int make_dirs(const char *path, int *created, err *e);
+
 /* Do paths a and b name the same existing file? (refusing to overwrite input) */
 int same_file(const char *a, const char *b);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 const char *cli_prog = "fmnist";
+static const char *invoked = "fmnist"; /* the name it was run by, for "Try 'NAME --help'" */
 
 /* Runs at exit: a write error that stdio buffered (a full disk, a closed
  * pipe when SIGPIPE is ignored) must not pass silently. */
@@ -32,6 +33,7 @@ void cli_init(char **argv)
     const char *argv0 = argv[0];
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
     cli_prog = slash ? slash + 1 : (argv0 ? argv0 : "fmnist");
+    invoked = cli_prog;
     /* Installed names carry an "fm-" prefix; messages use the short name. */
     if (strncmp(cli_prog, "fm-", 3) == 0)
         cli_prog += 3;
@@ -66,13 +68,13 @@ void cli_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsay(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+    fprintf(stderr, "Try '%s --help' for more information.\n", invoked);
     exit(EXIT_USAGE);
 }
 
 void cli_try_help(void)
 {
-    fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+    fprintf(stderr, "Try '%s --help' for more information.\n", invoked);
     exit(EXIT_USAGE);
 }
 

@@ -10,9 +10,9 @@
 TRAIN_THREADS ?= $(shell nproc)
 
 data/train-full.ts: data/fashion-mnist_train.csv | $(BIN)/csv2tensor
-	$(BIN)/csv2tensor data/fashion-mnist_train.csv > $@.tmp && mv $@.tmp $@
+	$(call to_target,$(BIN)/csv2tensor data/fashion-mnist_train.csv)
 data/test.ts: data/fashion-mnist_test.csv | $(BIN)/csv2tensor
-	$(BIN)/csv2tensor data/fashion-mnist_test.csv > $@.tmp && mv $@.tmp $@
+	$(call to_target,$(BIN)/csv2tensor data/fashion-mnist_test.csv)
 data/train.ts data/val.ts &: data/train-full.ts | $(BIN)/split
 	$(BIN)/split --ratio 0.1 --seed 1 -o data/train.ts -O data/val.ts data/train-full.ts
 
@@ -56,9 +56,9 @@ models/long-narrow.bin: data/train.ts data/val.ts | $(BIN)/train
 # each member's TTA probabilities, then their mean
 reports/ensemble-test.txt: $(ENSEMBLE) data/test.ts | $(BIN)/predict $(BIN)/average $(BIN)/confmat
 	@mkdir -p reports
-	set -e; for m in $(ENSEMBLE); do $(BIN)/predict --tta=$(TEST_TTA) $$m data/test.ts > reports/$$(basename $$m .bin).test.ts.tmp; done; \
-	$(BIN)/average $(patsubst models/%.bin,reports/%.test.ts.tmp,$(ENSEMBLE)) | $(BIN)/confmat > $@.tmp; \
-	rm -f $(patsubst models/%.bin,reports/%.test.ts.tmp,$(ENSEMBLE)); mv $@.tmp $@
+	members="$(patsubst models/%.bin,reports/%.test.ts.tmp,$(ENSEMBLE))"; trap 'rm -f $$members' EXIT; \
+	for m in $(ENSEMBLE); do $(BIN)/predict --tta=$(TEST_TTA) $$m data/test.ts > reports/$$(basename $$m .bin).test.ts.tmp || exit 1; done; \
+	$(call to_target,$(BIN)/average $$members | $(BIN)/confmat)
 	@cat $@
 
 # test accuracy, measured once per recipe, with test-time augmentation: the
@@ -68,7 +68,7 @@ reports/ensemble-test.txt: $(ENSEMBLE) data/test.ts | $(BIN)/predict $(BIN)/aver
 TEST_TTA ?= flip,shift
 reports/%-test.txt: models/%.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
 	@mkdir -p reports
-	$(BIN)/predict --tta=$(TEST_TTA) $< data/test.ts | $(BIN)/confmat > $@.tmp && mv $@.tmp $@
+	$(call to_target,$(BIN)/predict --tta=$(TEST_TTA) $< data/test.ts | $(BIN)/confmat)
 	@cat $@
 
 train: reports/default-test.txt
@@ -78,7 +78,7 @@ train-ensemble: reports/ensemble-test.txt
 # The study evaluated without test-time augmentation: so does its reference.
 reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
 	@mkdir -p reports
-	$(BIN)/predict $< data/test.ts | $(BIN)/confmat > $@.tmp && mv $@.tmp $@
+	$(call to_target,$(BIN)/predict $< data/test.ts | $(BIN)/confmat)
 	@cat $@
 
 train-reference: reports/study-test.txt

@@ -607,6 +607,10 @@ wait_epochs() { # wait_epochs LOG N: until LOG has N epoch lines (at most 120 s)
         [ "$stderr" = "$p: unrecognized option '--bogus'"$'\n'"Try '$p --help' for more information." ] ||
             { echo "$p: $stderr"; false; }
     done
+    # installed as fm-NAME: messages keep the short name, the hint names the command to type
+    ln -s "$(command -v split)" "$T/fm-split"
+    run --separate-stderr -2 "$T/fm-split" --bogus
+    [ "$stderr" = "split: unrecognized option '--bogus'"$'\n'"Try 'fm-split --help' for more information." ]
 }
 
 @test "a tensor stream is never written to a terminal" {

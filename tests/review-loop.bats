@@ -77,3 +77,15 @@ setup() {
     [ "$(ls "$T/out/thumbs" | wc -l)" -eq "$(($(wc -l <"$T/out/review.csv") - 1))" ]
     [ "$(tail -n +2 "$T/out/final-simulated.csv" | wc -l)" -eq 500 ]
 }
+
+@test "pipelines/review: a CSV that does not convert stops it, even over an earlier run's stream" {
+    run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$SAMPLES/fashion-mnist_test-500.csv.gz" --out "$T/out"
+    [ "$status" -eq 0 ] && [ -s "$T/out/test.ts" ]
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | { head -n 50; echo '1,2,3'; cat; } >"$T/bad.csv"
+    rm "$T/out/review.csv"
+    run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$T/bad.csv" --out "$T/out"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "csv2tensor: $T/bad.csv: line 51: "* ]]
+    [ ! -e "$T/out/review.csv" ]
+    [ -z "$(ls "$T/out" | grep '\.tmp$')" ]
+}

@@ -157,6 +157,11 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
     run -0 file -b "$BATS_TEST_TMPDIR/pics/grid.png"
     [ "$output" = "PNG image data, 117 x 291, 8-bit grayscale, non-interlaced" ]
     [ -z "$(find "$BATS_TEST_TMPDIR/pics" -name '*.tmp.*')" ]
+    # missing parents are made too; a file in the way is an error
+    run -0 stats --png-dir "$BATS_TEST_TMPDIR/deep/er/" --grid 2 "$TS"
+    [ -s "$BATS_TEST_TMPDIR/deep/er/grid.png" ]
+    run -1 --separate-stderr stats --png-dir "$BATS_TEST_TMPDIR/pics/grid.png/x" "$TS"
+    [ "$stderr" = "stats: $BATS_TEST_TMPDIR/pics/grid.png/x: cannot create directory: Not a directory" ]
 }
 
 @test "stats: a truncated stream is an error naming the record" {

@@ -155,6 +155,13 @@ setup_file() {
     split --head 100 "$TRAIN_TS" > "$BATS_TEST_TMPDIR/less.ts"
     run --separate-stderr train "${opts[@]}" -e 2 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$BATS_TEST_TMPDIR/less.ts"
     [ "$stderr" = "train: $ck: the checkpoint was made on 800 training images, not 100; resume with the same data" ]
+    # as many images, but others; or another validation set
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | sed -n '1p;802,1601p' | csv2tensor >"$BATS_TEST_TMPDIR/other.ts"
+    run --separate-stderr train "${opts[@]}" -e 2 --resume -o "$BATS_TEST_TMPDIR/b.bin" "$BATS_TEST_TMPDIR/other.ts"
+    [[ "$stderr" == "train: $ck: the checkpoint was made on other training data (train_crc32 "*", this data "*"); resume with the same data" ]]
+    split --head 200 "$VAL_TS" >"$BATS_TEST_TMPDIR/val2.ts"
+    run --separate-stderr train "${opts[@]}" -e 2 --resume --val "$BATS_TEST_TMPDIR/val2.ts" -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [[ "$stderr" == "train: $ck: the checkpoint was made on other validation data (val_crc32 "*", this data "*"); resume with the same data" ]]
     run --separate-stderr train "${opts[@]}" -e 2 --resume -a study -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
     [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a study describes; resume with the same options" ]
     run --separate-stderr train "${opts[@]}" -e 2 --resume --checkpoint - -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
@@ -186,4 +193,18 @@ setup_file() {
     [ "${lines[0]}" = "epoch,lr,loss,acc,val_loss,val_acc,seconds,images_per_s" ]
     [ "${#lines[@]}" -eq 3 ]
     [ ! -e "$BATS_TEST_TMPDIR/-" ]
+}
+
+@test "train --resume: an edited comment in the .arch file is not another network; a changed layer is" {
+    ck="$BATS_TEST_TMPDIR/c.ckpt" arch="$BATS_TEST_TMPDIR/net.arch"
+    cp "$SAMPLES/small.arch" "$arch"
+    opts=(-q -a "$arch" -j 1 --val "$VAL_TS" --checkpoint "$ck")
+    train "${opts[@]}" -e 1 --keep-checkpoint -o "$BATS_TEST_TMPDIR/a.bin" "$TRAIN_TS"
+    { echo '# a new first comment'; sed 's/^\([a-z]\)/  \1/; s/$/   # and one on every line/' "$SAMPLES/small.arch"; echo; } >"$arch"
+    run --separate-stderr train "${opts[@]}" -e 2 --keep-checkpoint -o "$BATS_TEST_TMPDIR/b.bin" --resume "$TRAIN_TS"
+    [ "$status" -eq 0 ]
+    sed 's/^dense 10$/dense 11/; s/^conv \([0-9]*\)$/conv \1 k=5/' "$SAMPLES/small.arch" >"$arch"
+    ! cmp -s "$arch" "$SAMPLES/small.arch"
+    run --separate-stderr train "${opts[@]}" -e 3 -o "$BATS_TEST_TMPDIR/b.bin" --resume "$TRAIN_TS"
+    [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a $arch describes; resume with the same options" ]
 }
