@@ -16,6 +16,7 @@
 
 #include "classes.h"
 #include "cli.h"
+#include "atomic_file.h"
 #include "png_image.h"
 #include "tensor_stream.h"
 
@@ -486,6 +487,9 @@ int main(int argc, char **argv)
     options o = parse_command_line(argc, argv);
     const char *name = cli_name(o.path);
     err e;
+    const char *outs[] = {o.png}, *ins[] = {o.path ? o.path : "-"};
+    if (check_not_inputs(outs, 1, ins, 1, &e) < 0)
+        cli_die_err(&e);
     FILE *f = ts_fopen_in(o.path, &e);
     if (!f)
         cli_die_err(&e);

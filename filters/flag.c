@@ -1,6 +1,7 @@
 /* flag - pick the predictions a person should review, least confident
  * first, as a spreadsheet-ready CSV with thumbnails; or, with --report,
  * say what each review budget is worth (risk-coverage table and AURC). */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -160,8 +161,12 @@ static options parse_command_line(int argc, char **argv)
         case 'r': o.report = 1; break;
         case 'R': o.reviewer = cli_double("--reviewer-accuracy", optarg, 0, 1); break;
         case OPT_BUDGETS: parse_budgets(&o, optarg); break;
-        case OPT_CSV: o.format = 1; break;
-        case OPT_JSON: o.format = 2; break;
+        case OPT_CSV:
+        case OPT_JSON:
+            if (o.format && o.format != (ch == OPT_CSV ? 1 : 2))
+                cli_usage_error("--csv and --json exclude each other");
+            o.format = ch == OPT_CSV ? 1 : 2;
+            break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
         default: cli_try_help(); /* getopt said what was wrong */
@@ -607,11 +612,9 @@ static void review_sheet(const options *o)
     if (o->html && strcmp(o->html, "-") == 0 && (!o->output || strcmp(o->output, "-") == 0))
         cli_usage_error("--html -: stdout gets the CSV; send that to a file with -o FILE");
     const char *outs[] = {o->output, o->html};
-    const char *ins[] = {o->path, o->images, o->calibrate};
-    for (size_t i = 0; i < 2; i++)
-        for (size_t j = 0; j < 3; j++)
-            if (outs[i] && ins[j] && same_file(outs[i], ins[j]))
-                cli_die("%s: refusing to overwrite an input", outs[i]);
+    const char *ins[] = {o->path ? o->path : "-", o->images, o->calibrate, o->class_names};
+    if (check_not_inputs(outs, 2, ins, 4, &e) < 0)
+        cli_die_err(&e);
     double conf_cut = 0;
     if (o->have_target)
         conf_cut = calibrate(o);
@@ -654,6 +657,9 @@ static void review_sheet(const options *o)
             cli_die_err(&e);
     } else {
         write_csv(stdout, o, &t, &cl, it, m);
+        /* a write error on stdout is reported now, not after the summary says all went well */
+        if (fflush(stdout) != 0 || ferror(stdout))
+            cli_die("write error on <stdout>: %s", strerror(errno));
     }
     fprintf(stderr, "%s: flagged %zu of %zu records (%.2f %%): %s\n", cli_prog, m, t.n,
             100.0 * (double)m / (double)t.n, rule);

@@ -79,6 +79,8 @@ int main(int argc, char **argv)
         else if (ts_write(w, (uint32_t)i, labelled ? l : TS_NO_LABEL, pix, &e) < 0)
             rc = -1;
     }
+    if (rc == 0 && (idx_check_end(&img, &e) < 0 || (labelled && idx_check_end(&lab, &e) < 0)))
+        rc = -1;
     if (rc < 0)
         ts_fail(w); /* downstream readers see a truncated record */
     else

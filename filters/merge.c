@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "pred_table.h"
 #include "review_csv.h"
+#include "tensor_stream.h"
 
 static const char usage[] =
     "Usage: merge [OPTION]... --reviews REVIEWED.csv [PREDICTIONS]\n"
@@ -173,23 +174,27 @@ static int row(void *user, unsigned long rowno, unsigned long line, size_t nf, c
 
 /* ---- the report ----------------------------------------------------------- */
 
-static void report(const sheet *s)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The summary on stderr. Corrections are kept as a sorted list of
+ * (from, to) pairs, not a K x K table: memory grows with the sheet, not with
+ * the square of the class count. */
+static void report(const sheet *s, size_t *from, size_t *to, uint64_t *pairs)
 {
     const pred_table *t = s->t;
     size_t labelled = 0, changed = 0, model_right = 0, final_right = 0, reviewed_right = 0;
-    int k = t->k;
-    size_t *pairs = calloc((size_t)k * (size_t)k, sizeof *pairs);
-    if (!pairs)
-        cli_die("out of memory");
+    uint64_t k = (uint64_t)t->k;
     for (size_t i = 0; i < t->n; i++) {
         const pred_rec *r = &t->r[i];
         int final = s->review[i] >= 0 ? s->review[i] : r->c1;
         if (s->review[i] >= 0) {
             labelled++;
-            if (s->review[i] != r->c1) {
-                changed++;
-                pairs[(size_t)r->c1 * (size_t)k + (size_t)s->review[i]]++;
-            }
+            if (s->review[i] != r->c1)
+                pairs[changed++] = (uint64_t)r->c1 * k + (uint64_t)s->review[i];
         }
         if (s->line[i])
             reviewed_right += final == r->label;
@@ -202,31 +207,34 @@ static void report(const sheet *s)
             cli_prog, s->rows, t->n, labelled, changed, s->rows - labelled);
     if (changed) {
         int w = 5;
-        for (int c = 0; c < k; c++)
+        for (uint64_t c = 0; c < k; c++)
             if ((int)strlen(s->cl->names[c]) > w)
                 w = (int)strlen(s->cl->names[c]);
+        qsort(pairs, changed, sizeof *pairs, cmp_u64);
+        for (size_t i = 0; i < changed; i++)
+            from[pairs[i] / k]++, to[pairs[i] % k]++;
         fprintf(stderr, "%s: corrections by class:  %-*s %6s %6s\n", cli_prog, w, "class", "from", "to");
-        for (int c = 0; c < k; c++) {
-            size_t from = 0, to = 0;
-            for (int d = 0; d < k; d++) {
-                from += pairs[(size_t)c * (size_t)k + (size_t)d];
-                to += pairs[(size_t)d * (size_t)k + (size_t)c];
-            }
-            if (from || to)
-                fprintf(stderr, "%s: %23s%-*s %6zu %6zu\n", cli_prog, "", w, s->cl->names[c], from, to);
-        }
+        for (uint64_t c = 0; c < k; c++)
+            if (from[c] || to[c])
+                fprintf(stderr, "%s: %23s%-*s %6zu %6zu\n", cli_prog, "", w, s->cl->names[c], from[c], to[c]);
         fprintf(stderr, "%s: most frequent corrections:", cli_prog);
-        for (int top = 0; top < 3; top++) { /* largest first; ties by class order */
-            size_t best = 0, bi = 0;
-            for (size_t j = 0; j < (size_t)k * (size_t)k; j++)
-                if (pairs[j] > best)
-                    best = pairs[j], bi = j;
-            if (!best)
-                break;
-            fprintf(stderr, "%s %s -> %s (%zu)", top ? "," : "", s->cl->names[bi / (size_t)k],
-                    s->cl->names[bi % (size_t)k], best);
-            pairs[bi] = 0;
+        /* runs of equal pairs in the sorted list; the three longest, ties by class order */
+        size_t best_at[3] = {0}, best_len[3] = {0};
+        for (size_t i = 0, j; i < changed; i = j) {
+            for (j = i; j < changed && pairs[j] == pairs[i]; j++)
+                ;
+            size_t len = j - i;
+            for (int b = 0; b < 3; b++)
+                if (len > best_len[b]) {
+                    for (int m = 2; m > b; m--)
+                        best_len[m] = best_len[m - 1], best_at[m] = best_at[m - 1];
+                    best_len[b] = len, best_at[b] = i;
+                    break;
+                }
         }
+        for (int b = 0; b < 3 && best_len[b]; b++)
+            fprintf(stderr, "%s %s -> %s (%zu)", b ? "," : "", s->cl->names[pairs[best_at[b]] / k],
+                    s->cl->names[pairs[best_at[b]] % k], best_len[b]);
         fputc('\n', stderr);
     }
     if (t->labelled) {
@@ -237,7 +245,6 @@ static void report(const sheet *s)
                     100.0 * (double)reviewed_right / (double)s->rows);
         fputc('\n', stderr);
     }
-    free(pairs);
 }
 
 static void write_final(FILE *f, const sheet *s)
@@ -257,8 +264,9 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    if (o.output && ((o.path && same_file(o.output, o.path)) || same_file(o.output, o.reviews)))
-        cli_die("%s: refusing to overwrite an input", o.output);
+    const char *outs[] = {o.output}, *ins[] = {o.path ? o.path : "-", o.reviews, o.class_names};
+    if (check_not_inputs(outs, 1, ins, 3, &e) < 0)
+        cli_die_err(&e);
     pred_table t;
     if (pred_table_load(&t, o.path, cli_name(o.path), &e) < 0)
         cli_die_err(&e);
@@ -276,13 +284,18 @@ int main(int argc, char **argv)
         cli_die("out of memory");
     for (size_t i = 0; i < t.n; i++)
         s.review[i] = -1;
-    FILE *rf = strcmp(o.reviews, "-") == 0 ? stdin : fopen(o.reviews, "rb");
+    FILE *rf = ts_fopen_in(o.reviews, &e); /* any file or stdin; refuses `merge < f >> f` */
     if (!rf)
-        cli_die("%s: %s", o.reviews, strerror(errno));
+        cli_die_err(&e);
     if (rc_read(rf, s.name, row, &s, &e) < 0)
         cli_die_err(&e);
     if (rf != stdin)
         fclose(rf);
+    /* the report's memory before any output: nothing fails after the output is written */
+    size_t *from = calloc((size_t)t.k, sizeof *from), *to = calloc((size_t)t.k, sizeof *to);
+    uint64_t *pairs = malloc((t.n ? t.n : 1) * sizeof *pairs);
+    if (!from || !to || !pairs)
+        cli_die("out of memory (%d classes, %zu records)", t.k, t.n);
     if (o.output) {
         atomic_file af;
         if (af_open(&af, o.output, &e) < 0)
@@ -292,8 +305,12 @@ int main(int argc, char **argv)
             cli_die_err(&e);
     } else {
         write_final(stdout, &s);
+        /* a write error on stdout is reported now, not after the summary says all went well */
+        if (fflush(stdout) != 0 || ferror(stdout))
+            cli_die("write error on <stdout>: %s", strerror(errno));
     }
-    report(&s);
+    report(&s, from, to, pairs);
+    free(from), free(to), free(pairs);
     free(s.line);
     free(s.review);
     rc_classes_free(&cl);

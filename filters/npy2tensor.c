@@ -62,7 +62,9 @@ static void image_shape(const npy_file *x, uint32_t *hh, uint32_t *ww, uint32_t 
     }
     if (h->shape[0] > UINT32_MAX)
         cli_die("%s: %llu images: more than the stream's ids can number", x->name, (unsigned long long)h->shape[0]);
-    if (!H || !W || !C || H > TS_MAX_DIM || W > TS_MAX_DIM || C > TS_MAX_DIM || H * W * C > TS_MAX_ELEMS)
+    /* H * W first: with each side up to 2^24, H * W * C could pass 2^64 */
+    if (!H || !W || !C || H > TS_MAX_DIM || W > TS_MAX_DIM || C > TS_MAX_DIM || H * W > TS_MAX_ELEMS ||
+        H * W * C > TS_MAX_ELEMS)
         cli_die("%s: shape %s: image size out of range", x->name, npy_shape_str(h, s, sizeof s));
     *hh = (uint32_t)H, *ww = (uint32_t)W, *cc = (uint32_t)C;
 }
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
             int bad = is_float ? !(v >= 0 && v <= 1) : !(v >= 0 && v <= 255);
             if (bad) {
                 ts_fail(w);
-                cli_die("%s: value %g at index %s is outside %s", img.name, v,
+                cli_die("%s: value %.9g at index %s is outside %s", img.name, v,
                         np_index(&img.h, i * elems + j, s, sizeof s),
                         is_float ? "[0, 1] (float images must be scaled to 0..1)" : "0..255");
             }

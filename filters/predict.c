@@ -123,6 +123,14 @@ int main(int argc, char **argv)
         if (got == 0)
             break;
         int B = (int)got;
+        /* a stream that states no class count (nclass 0) may carry any label */
+        for (int i = 0; i < B; i++)
+            if (labels[i] >= n->nclass) {
+                ts_fail(out);
+                cli_die("%s: record %llu: label %d, but the model %s predicts %d classes", name,
+                        (unsigned long long)(ts_records_read(r) - (uint64_t)B + (uint64_t)i + 1), (int)labels[i],
+                        model_path, n->nclass);
+            }
         /* net_forward normalises its input in place: each view starts again from the raw batch */
         for (int v = 0; v < nviews; v++) {
             static const int shifts[5][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
@@ -145,8 +153,10 @@ int main(int argc, char **argv)
             for (size_t k = 0; k < (size_t)B * n->nclass; k++)
                 avg[k] /= (float)nviews;
         for (int i = 0; i < B; i++)
-            if (ts_write(out, ids[i], labels[i], avg + (size_t)i * n->nclass, &e) < 0)
+            if (ts_write(out, ids[i], labels[i], avg + (size_t)i * n->nclass, &e) < 0) {
+                ts_fail(out);
                 cli_die_err(&e);
+            }
     }
     if (ts_finish(out, &e) < 0)
         cli_die_err(&e);

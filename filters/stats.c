@@ -63,7 +63,7 @@ static void parse_range(const char *s, options *o)
         cli_usage_error("--range: expected LO,HI, got '%s'", s);
     const char *t = end + 1;
     double hi = strtod(t, &end);
-    if (errno || end == t || *end != '\0' || !isfinite(lo) || !isfinite(hi) || !(lo < hi))
+    if (errno || end == t || *end != '\0' || !isfinite(lo) || !isfinite(hi) || !(lo < hi) || !isfinite(hi - lo))
         cli_usage_error("--range: expected LO,HI with LO < HI, got '%s'", s);
     o->lo = lo, o->hi = hi;
 }
@@ -84,12 +84,16 @@ static options parse_command_line(int argc, char **argv)
         case 'c': /* --csv=- is stdout: the same as --csv */
             if (optarg && strcmp(optarg, "-") != 0)
                 o.csv_path = optarg;
+            else if (o.format == 'j')
+                cli_usage_error("--csv and --json cannot both go to stdout (give one of them =FILE)");
             else
                 o.format = 'c';
             break;
         case 'j':
             if (optarg && strcmp(optarg, "-") != 0)
                 o.json_path = optarg;
+            else if (o.format == 'c')
+                cli_usage_error("--csv and --json cannot both go to stdout (give one of them =FILE)");
             else
                 o.format = 'j';
             break;
@@ -738,7 +742,9 @@ int main(int argc, char **argv)
     if (!buf)
         cli_die("out of memory");
     long got;
-    while ((got = ts_read(r, CHUNK, NULL, labels, buf, &e)) > 0)
+    /* f32 through ts_read_f32, which refuses NaN and infinities (floats fit: buf is malloc'd) */
+    while ((got = s.h.dtype == TS_F32 ? ts_read_f32(r, CHUNK, NULL, labels, (float *)(void *)buf, &e)
+                                      : ts_read(r, CHUNK, NULL, labels, buf, &e)) > 0)
         for (long i = 0; i < got; i++)
             if (add_image(&s, labels[i], buf + (size_t)i * rec_bytes, &e) < 0)
                 cli_die_err(&e);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "augment.h"
 #include "builtin_arch.h"
 #include "cli.h"
@@ -332,7 +333,8 @@ static int load_dataset(dataset *d, const char *path, const network *n, err *e)
             }
         }
         void *dst = h->dtype == TS_U8 ? (void *)(d->x + d->n * d->elems) : (void *)(d->xf + d->n * d->elems);
-        long got1 = ts_read(r, 1, &d->id[d->n], &d->y[d->n], dst, e);
+        long got1 = h->dtype == TS_U8 ? ts_read(r, 1, &d->id[d->n], &d->y[d->n], dst, e)
+                                      : ts_read_f32(r, 1, &d->id[d->n], &d->y[d->n], dst, e); /* finite */
         if (got1 < 0)
             goto fail;
         if (got1 == 0)
@@ -582,6 +584,10 @@ static int check_resume(const options *o, const char *saved, const network *n, s
 static int check_writable_dir(const char *path, err *e)
 {
     struct stat st;
+    if (!*path)
+        return err_set(e, "empty output file name");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(e, "%s: is a directory", path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return access(path, W_OK) == 0 ? 0 : err_set(e, "%s: cannot write: %s", path, strerror(errno));
     char dir[4200];
@@ -645,8 +651,14 @@ int main(int argc, char **argv)
         o.ckpt = ckpt_default;
     }
 
+    /* never write over the data, the network or another output */
+    const char *outs[] = {o.output, o.ckpt, o.log};
+    const char *ins[] = {o.input ? o.input : "-", o.val, builtin_arch_is_name(o.arch) ? NULL : o.arch};
+    if (check_not_inputs(outs, 3, ins, 3, &e) < 0)
+        cli_die_err(&e);
     /* find out now, not after the first epoch, if the model cannot be written */
-    if (o.output && (check_writable_dir(o.output, &e) < 0 || check_writable_dir(o.ckpt, &e) < 0))
+    if (o.output && (check_writable_dir(o.output, &e) < 0 || check_writable_dir(o.ckpt, &e) < 0 ||
+                     (o.log && strcmp(o.log, "-") != 0 && check_writable_dir(o.log, &e) < 0)))
         cli_die_err(&e);
 
     /* the network: from the checkpoint when resuming, else from -a */
@@ -670,6 +682,9 @@ int main(int argc, char **argv)
         free(text);
         if (!n)
             cli_die_err(&e);
+        if (n->nclass > 65535) /* the stream header's nclass is a u16 */
+            cli_die("%s: the network has %d outputs; a prediction stream carries at most 65535 classes", o.arch,
+                    n->nclass);
         net_init(n, o.seed);
     }
     if (o.summary) {
@@ -709,6 +724,8 @@ int main(int argc, char **argv)
                 s += v, ss += v * v;
             }
             double m = s / (double)cnt, var = ss / (double)cnt - m * m;
+            if (!isfinite(m) || !isfinite(var) || fabs(m) > 1e30 || var > 1e60)
+                cli_die("%s: pixel values too large to normalise (mean %g, variance %g)", cli_name(o.input), m, var);
             n->norm_mean = (float)m, n->norm_std = (float)(var > 1e-6 ? sqrt(var) : 1.0);
         }
     }

@@ -58,6 +58,8 @@ static void untrack(const char *tmp)
 int af_open(atomic_file *af, const char *path, err *e)
 {
     memset(af, 0, sizeof *af);
+    if (!*path)
+        return err_set(e, "empty output file name");
     if (strlen(path) >= sizeof af->path)
         return err_set(e, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
@@ -156,6 +158,35 @@ int same_file(const char *a, const char *b)
     if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0)
         return 0;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int check_input_not_stdout(int fd, const char *name, err *e)
+{
+    struct stat si, so;
+    if (fd != STDOUT_FILENO && /* fd 1 itself: stdout was closed and open() reused it */
+        fstat(fd, &si) == 0 && S_ISREG(si.st_mode) && fstat(STDOUT_FILENO, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino)
+        return err_set(e, "%s: input file is output file (stdout)", name);
+    return 0;
+}
+
+int check_not_inputs(const char *const outs[], size_t nout, const char *const ins[], size_t nin, err *e)
+{
+    for (size_t i = 0; i < nout; i++) {
+        if (!outs[i] || strcmp(outs[i], "-") == 0)
+            continue;
+        for (size_t j = 0; j < nin; j++) {
+            const char *in = ins[j] && strcmp(ins[j], "-") == 0 ? "/dev/stdin" : ins[j];
+            if (in && same_file(outs[i], in))
+                return err_set(e, "%s: refusing to overwrite an input", outs[i]);
+        }
+        for (size_t j = i + 1; j < nout; j++)
+            if (outs[j] && strcmp(outs[i], outs[j]) == 0)
+                return err_set(e, "%s: named for two outputs: give each its own file", outs[i]);
+            else if (outs[j] && same_file(outs[i], outs[j]))
+                return err_set(e, "%s and %s are the same file: give each output its own", outs[i], outs[j]);
+    }
+    return 0;
 }
 
 int make_dirs(const char *path, int *created, err *e)

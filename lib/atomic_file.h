@@ -34,4 +34,14 @@ int make_dirs(const char *path, int *created, err *e);
 /* Do paths a and b name the same existing file? (refusing to overwrite input) */
 int same_file(const char *a, const char *b);
 
+/* -1 with "name: input file is output file (stdout)" when the open input fd
+ * is the regular file stdout writes to: `prog < f >> f` would read its own
+ * output (cat refuses it too). */
+int check_input_not_stdout(int fd, const char *name, err *e);
+
+/* -1 with "OUT: refusing to overwrite an input" when an output names the same
+ * file as an input ("-" as an input is stdin), or "A and B are the same file"
+ * when two outputs do. NULL entries, and "-" as an output, are skipped. */
+int check_not_inputs(const char *const outs[], size_t nout, const char *const ins[], size_t nin, err *e);
+
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gz_input.h"
+
 typedef struct parse_ctx {
     const char *name;
     const csv_images_opts *o;
@@ -139,6 +141,16 @@ static void on_field_slow(const char *s, size_t len, parse_ctx *c)
         c->first[n] = '\0';
     }
     if (c->header_row) {
+        if (c->field == 1 && parse_uint(s, len) >= 0) {
+            /* a header names its columns: with numbers after it, the first field
+             * was a bad label (-1, 9.0, x), not a column name */
+            char what[120], b[40];
+            snprintf(what, sizeof what, "label '%s' is not a non-negative integer",
+                     shown(c->first, strlen(c->first), b));
+            c->field = 1;
+            fail(c, what);
+            return;
+        }
         /* a label column other than the first would be read as a pixel */
         if (c->field > 0 && !c->label_col && len == 5 && strncasecmp(s, "label", 5) == 0)
             c->label_col = c->field + 1;
@@ -485,12 +497,8 @@ int csv_images_read(gzFile in, const char *name, const csv_images_opts *o, csv_i
     for (;;) {
         int n = gzread(in, buf, sizeof buf);
         if (n < 0) {
-            int zerr;
-            const char *msg = gzerror(in, &zerr);
-            if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ")) /* gzdopen's name for stdin */
-                msg = strstr(msg, ": ") + 2;
-            err_set(e, "%s: line %llu: read error: %s", name, (unsigned long long)fd.c.line,
-                    zerr == Z_ERRNO ? strerror(errno) : msg);
+            const char *msg = gz_error_text(in);
+            err_set(e, "%s: line %llu: read error: %s", name, (unsigned long long)fd.c.line, msg ? msg : "I/O error");
             feed_free(&fd);
             return -1;
         }

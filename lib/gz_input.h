@@ -12,4 +12,8 @@
  * name is path or "<stdin>". */
 gzFile gz_open_in(const char *path, err *e);
 
+/* What went wrong in the last gzread, without the "<fd:N>: " zlib puts
+ * before it (the caller names the file itself); NULL if nothing did. */
+const char *gz_error_text(gzFile gz);
+
 #endif

@@ -8,11 +8,8 @@
 
 static int gz_fail(idx_file *x, err *e, const char *what)
 {
-    int zerr = 0;
-    const char *msg = gzerror(x->gz, &zerr);
-    if (zerr == Z_ERRNO)
-        msg = strerror(errno);
-    if (zerr == Z_OK || !msg || !*msg)
+    const char *msg = gz_error_text(x->gz);
+    if (!msg)
         return err_set(e, "%s: %s", x->name, what);
     return err_set(e, "%s: %s: %s", x->name, what, msg);
 }
@@ -86,6 +83,18 @@ int idx_read(idx_file *x, void *buf, uint64_t n, err *e)
                            (unsigned long long)x->items);
         x->nread++;
     }
+    return 0;
+}
+
+int idx_check_end(idx_file *x, err *e)
+{
+    unsigned char b;
+    int got = gzread(x->gz, &b, 1);
+    if (got < 0)
+        return gz_fail(x, e, "read error");
+    if (got > 0)
+        return err_set(e, "%s: data after the last of the %llu items the header states (a damaged count?)", x->name,
+                       (unsigned long long)x->items);
     return 0;
 }
 

@@ -28,6 +28,8 @@ typedef struct idx_file {
 int idx_open(idx_file *x, const char *path, err *e);
 /* Reads n items into buf (n * item_bytes); a short file is an error naming the item. */
 int idx_read(idx_file *x, void *buf, uint64_t n, err *e);
+/* After the last item: -1 if the file holds more than its header says. */
+int idx_check_end(idx_file *x, err *e);
 void idx_close(idx_file *x);
 
 #endif

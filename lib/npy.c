@@ -269,11 +269,8 @@ const char *npy_shape_str(const npy_header *h, char *buf, size_t len)
 
 static int gz_fail(npy_file *f, err *e)
 {
-    int zerr = 0;
-    const char *msg = gzerror(f->gz, &zerr);
-    if (zerr == Z_ERRNO)
-        msg = strerror(errno);
-    return err_set(e, "%s: read error: %s", f->name, msg && *msg ? msg : "I/O error");
+    const char *msg = gz_error_text(f->gz);
+    return err_set(e, "%s: read error: %s", f->name, msg ? msg : "I/O error");
 }
 
 int npy_open(npy_file *f, const char *path, err *e)

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
+
 /* ---- little-endian helpers: the format's byte order, not the host's ---- */
 static uint16_t get_u16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get_u32(const unsigned char *p)
@@ -150,12 +152,7 @@ FILE *ts_fopen_in(const char *path, err *e)
         err_set(e, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    /* `prog < f >> f` would read its own output (as cat refuses it) */
-    struct stat si, so;
-    if (fileno(f) != STDOUT_FILENO && /* fd 1 itself: stdout was closed and fopen reused it */
-        fstat(fileno(f), &si) == 0 && S_ISREG(si.st_mode) && fstat(STDOUT_FILENO, &so) == 0 &&
-        si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-        err_set(e, "%s: input file is output file (stdout)", from_stdin ? "<stdin>" : path);
+    if (check_input_not_stdout(fileno(f), from_stdin ? "<stdin>" : path, e) < 0) {
         if (!from_stdin)
             fclose(f);
         return NULL;
@@ -279,8 +276,17 @@ long ts_read(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, void *data,
 
 long ts_read_f32(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, float *data, err *e)
 {
-    if (r->h.dtype == TS_F32)
-        return ts_read(r, n, ids, labels, data, e);
+    if (r->h.dtype == TS_F32) {
+        long got = ts_read(r, n, ids, labels, data, e);
+        /* arithmetic on a NaN or an infinity gives nonsense that looks like an answer */
+        size_t el = ts_elems(&r->h);
+        for (size_t i = 0; got > 0 && i < (size_t)got * el; i++)
+            if (!isfinite(data[i]))
+                return err_set(e, "%s: record %llu: element %zu is %g, not a finite number", r->name,
+                               (unsigned long long)(r->nread - (uint64_t)got + i / el + 1), i % el + 1,
+                               (double)data[i]);
+        return got;
+    }
     size_t elems = r->payload;
     if (r->u8cap < n * elems) {
         unsigned char *nb = realloc(r->u8buf, n * elems);

@@ -75,7 +75,8 @@ const ts_header *ts_header_of(const ts_reader *r);
  * data[n * elems] in the stream's element type. Returns the number read,
  * 0 at a clean end, -1 on error (truncation, bad label, count mismatch). */
 long ts_read(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, void *data, err *e);
-/* As ts_read, converting the payload to float (u8 0..255 -> 0.0..255.0). */
+/* As ts_read, converting the payload to float (u8 0..255 -> 0.0..255.0);
+ * an f32 element that is NaN or infinite is an error. */
 long ts_read_f32(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, float *data, err *e);
 uint64_t ts_records_read(const ts_reader *r);
 void ts_close(ts_reader *r); /* does not fclose */

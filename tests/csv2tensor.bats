@@ -56,6 +56,14 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
     [ "$output" = $'0,9\n1,2' ]
 }
 
+@test "no header row and a bad first label: an error, not a header silently skipped" {
+    for bad in -1 9.0 x +1; do
+        zcat "$TEST" | sed -n 2,4p | sed "1s/^[0-9]*,/$bad,/" >"$T/nohdr.csv"
+        run --separate-stderr -1 csv2tensor "$T/nohdr.csv"
+        [ "$stderr" = "csv2tensor: $T/nohdr.csv: line 1, field 1: label '$bad' is not a non-negative integer" ]
+    done
+}
+
 @test "unlabelled CSV (784 columns): labels -1, round trip" {
     zcat "$TEST" | cut -d, -f2- >"$T/unlab.csv"
     run bash -c 'csv2tensor "$1" | tensor2csv --header | cmp - "$1"' _ "$T/unlab.csv"

@@ -483,6 +483,16 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     [ "$stderr" = "idx2tensor: $T/l: item 1: label 12 out of range (0..9)" ]
 }
 
+@test "idx: more data than the header's count is an error, not silently dropped" {
+    mkidx "$T/i" 00000803000000020000000200000002 12
+    run --separate-stderr -1 bash -c "idx2tensor '$T/i' > /dev/null"
+    [ "$stderr" = "idx2tensor: $T/i: data after the last of the 2 items the header states (a damaged count?)" ]
+    mkidx "$T/i" 00000803000000020000000200000002 8
+    mkidx "$T/l" 00000801000000020102 1
+    run --separate-stderr -1 bash -c "idx2tensor '$T/i' '$T/l' > /dev/null"
+    [ "$stderr" = "idx2tensor: $T/l: data after the last of the 2 items the header states (a damaged count?)" ]
+}
+
 @test "npy: bad magic, Fortran order, unsupported dtype" {
     run --separate-stderr -1 npy2tensor "$FIX/npy-bad-magic.npy"
     [ "$stderr" = "npy2tensor: $FIX/npy-bad-magic.npy: not a .npy file (bad magic)" ]
@@ -503,6 +513,117 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     : > "$T/e.npy"
     run --separate-stderr -1 npy2tensor "$T/e.npy"
     [ "$stderr" = "npy2tensor: $T/e.npy: empty file (expected a .npy array)" ]
+}
+
+# ==================================================================== outputs that are inputs, odd values
+
+@test "no filter writes over one of its inputs, or two outputs into one file" {
+    cp "$M/tiny.ts" "$T/d.ts"
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/d.ts" "$T/d.ts"
+    [ "$stderr" = "train: $T/d.ts: refusing to overwrite an input" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 --log "$T/d.ts" -o "$T/m.bin" "$T/d.ts"
+    [ "$stderr" = "train: $T/d.ts: refusing to overwrite an input" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 --val "$T/d.ts" -o "$T/d.ts" "$M/tiny.ts"
+    [ "$stderr" = "train: $T/d.ts: refusing to overwrite an input" ]
+    cp "$M/tiny.arch" "$T/n.arch"
+    run --separate-stderr -1 train -q -a "$T/n.arch" -e 1 -o "$T/n.arch" "$T/d.ts"
+    [ "$stderr" = "train: $T/n.arch: refusing to overwrite an input" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" --checkpoint "$T/m.bin" "$T/d.ts"
+    [ "$stderr" = "train: $T/m.bin: named for two outputs: give each its own file" ]
+    cmp "$T/d.ts" "$M/tiny.ts" && cmp "$T/n.arch" "$M/tiny.arch"
+    no_output "$T/m.bin"
+    cp "$M/tiny.preds" "$T/p.ts"
+    run --separate-stderr -1 confmat --png "$T/p.ts" "$T/p.ts"
+    [ "$stderr" = "confmat: $T/p.ts: refusing to overwrite an input" ]
+    run --separate-stderr -1 confmat --png "$T/p.ts" < "$T/p.ts"
+    [ "$stderr" = "confmat: $T/p.ts: refusing to overwrite an input" ]
+    printf '%s\n' a b c d e f g h i j >"$T/names.txt"
+    cp "$T/names.txt" "$T/names0.txt"
+    run --separate-stderr -1 flag --budget 1 -n "$T/names.txt" -o "$T/names.txt" "$T/p.ts"
+    [ "$stderr" = "flag: $T/names.txt: refusing to overwrite an input" ]
+    run --separate-stderr -1 merge --reviews /dev/null -n "$T/names.txt" -o "$T/names.txt" "$T/p.ts"
+    [ "$stderr" = "merge: $T/names.txt: refusing to overwrite an input" ]
+    cmp "$T/names.txt" "$T/names0.txt" && cmp "$T/p.ts" "$M/tiny.preds"
+}
+
+@test "an input that is also stdout's file: CSV and review sheets too" {
+    cp "$FIX/tiny-2x2.csv" "$T/f.csv"
+    run --separate-stderr -1 bash -c 'csv2tensor -s 2x2x1 < "$1" >> "$1"' _ "$T/f.csv"
+    [ "$stderr" = "csv2tensor: <stdin>: input file is output file (stdout)" ]
+    run --separate-stderr -1 bash -c 'csv2tensor -s 2x2x1 "$1" >> "$1"' _ "$T/f.csv"
+    [ "$stderr" = "csv2tensor: $T/f.csv: input file is output file (stdout)" ]
+    cmp "$T/f.csv" "$FIX/tiny-2x2.csv"
+    flag --budget 2 -o "$T/r.csv" "$M/tiny.preds" 2>/dev/null
+    run --separate-stderr -1 bash -c 'merge --reviews "$1" "$2" >> "$1"' _ "$T/r.csv" "$M/tiny.preds"
+    [ "$stderr" = "merge: $T/r.csv: input file is output file (stdout)" ]
+}
+
+@test "output names checked before any work: empty, a directory" {
+    mkdir "$T/dir"
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/dir" "$M/tiny.ts"
+    [ "$stderr" = "train: $T/dir: is a directory" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "" "$M/tiny.ts"
+    [ "$stderr" = "train: empty output file name" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 --log "$T/dir" -o "$T/m.bin" "$M/tiny.ts"
+    [ "$stderr" = "train: $T/dir: is a directory" ]
+    run --separate-stderr -1 tensor2csv -o "" "$M/tiny.ts"
+    [ "$stderr" = "tensor2csv: empty output file name" ]
+    flag --budget 2 -o "$T/r.csv" "$M/tiny.preds" 2>/dev/null
+    run --separate-stderr -1 merge --reviews "$T/r.csv" -o "" "$M/tiny.preds"
+    [ "$stderr" = "merge: empty output file name" ]
+}
+
+@test "f32 images: NaN or infinite pixels are refused, with the record" {
+    mkstream "$T/nan.ts" dtype=2 records="0:3:1,2,3,4;1:3:1,nan,3,4"
+    run --separate-stderr -1 predict "$M/tiny.bin" "$T/nan.ts"
+    [ "$stderr" = "predict: $T/nan.ts: record 2: element 2 is nan, not a finite number" ]
+    mkstream "$T/inf.ts" dtype=2 records="0:3:1,2,3,inf"
+    run --separate-stderr -1 stats "$T/inf.ts"
+    [ "$stderr" = "stats: $T/inf.ts: record 1: element 4 is inf, not a finite number" ]
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" "$T/nan.ts"
+    [ "$stderr" = "train: $T/nan.ts: record 2: element 2 is nan, not a finite number" ]
+    no_output "$T/m.bin"
+    mkstream "$T/huge.ts" dtype=2 records="0:3:3e38,3e38,-3e38,-3e38"
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" "$T/huge.ts"
+    [[ "$stderr" == "train: $T/huge.ts: pixel values too large to normalise (mean "* ]]
+}
+
+@test "predict: a label the model cannot have, in a stream that states no class count" {
+    mkstream "$T/nc0.ts" nclass=0 records="0:3:1,2,3,4;1:50:1,2,3,4"
+    run --separate-stderr -1 bash -c 'predict "$1" "$2" | confmat' _ "$M/tiny.bin" "$T/nc0.ts"
+    [ "${stderr_lines[0]}" = "predict: $T/nc0.ts: record 2: label 50, but the model $M/tiny.bin predicts 10 classes" ]
+    [[ "${stderr_lines[1]}" == "confmat: <stdin>: record 1: truncated"* ]]
+}
+
+@test "train: a network with more outputs than a stream can number classes" {
+    printf 'input 2 2 1\nflatten\ndense 70000\nsoftmax\n' >"$T/k.arch"
+    run --separate-stderr -1 train -q -a "$T/k.arch" -e 1 -o "$T/m.bin" "$M/tiny.ts"
+    [ "$stderr" = "train: $T/k.arch: the network has 70000 outputs; a prediction stream carries at most 65535 classes" ]
+}
+
+@test "merge: 65535 classes need no table of 65535 x 65535" {
+    python3 -c "import struct,sys;k=65535;sys.stdout.buffer.write(b'FMTS'+struct.pack('<HBB3IHHQ',1,2,1,k,0,0,k,0,1)+struct.pack('<Ii',0,3)+struct.pack('<%df'%k,*[1/k]*k))" >"$T/pk.ts"
+    printf 'id,predicted,reviewer_label\n0,0,5\n' >"$T/rk.csv"
+    run --separate-stderr -0 merge --reviews "$T/rk.csv" -o "$T/mk.csv" "$T/pk.ts"
+    [ "$(cat "$T/mk.csv")" = $'id,final_label,final_name,source\n0,5,class 5,reviewer' ]
+    [ "${stderr_lines[4]}" = "merge: most frequent corrections: class 0 -> class 5 (1)" ]
+}
+
+@test "flag and merge: stdout on a full disk is the one message, after no summary" {
+    run --separate-stderr -1 bash -c 'flag --budget 2 "$1" > /dev/full' _ "$M/tiny.preds"
+    [ "$stderr" = "flag: write error on <stdout>: No space left on device" ]
+    flag --budget 2 -o "$T/r.csv" "$M/tiny.preds" 2>/dev/null
+    run --separate-stderr -1 bash -c 'merge --reviews "$2" "$1" > /dev/full' _ "$M/tiny.preds" "$T/r.csv"
+    [ "$stderr" = "merge: write error on <stdout>: No space left on device" ]
+}
+
+@test "stats and flag: --csv with --json is a usage error; a range too wide to bin" {
+    run --separate-stderr -2 stats --csv --json "$M/tiny.ts"
+    [ "${stderr_lines[0]}" = "stats: --csv and --json cannot both go to stdout (give one of them =FILE)" ]
+    run --separate-stderr -2 flag --report --csv --json "$M/tiny.preds"
+    [ "${stderr_lines[0]}" = "flag: --csv and --json exclude each other" ]
+    run --separate-stderr -2 stats --range=-1e308,1e308 "$M/tiny.ts"
+    [ "${stderr_lines[0]}" = "stats: --range: expected LO,HI with LO < HI, got '-1e308,1e308'" ]
 }
 
 # ==================================================================== full disk, closed pipe
