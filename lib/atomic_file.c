@@ -173,7 +173,9 @@ int check_input_not_stdout(int fd, const char *name, err *e)
 int check_not_inputs(const char *const outs[], size_t nout, const char *const ins[], size_t nin, err *e)
 {
     for (size_t i = 0; i < nout; i++) {
-        if (!outs[i] || strcmp(outs[i], "-") == 0)
+        struct stat st;
+        /* a device (/dev/null) or FIFO is not overwritten, whoever else uses it */
+        if (!outs[i] || strcmp(outs[i], "-") == 0 || (stat(outs[i], &st) == 0 && !S_ISREG(st.st_mode)))
             continue;
         for (size_t j = 0; j < nin; j++) {
             const char *in = ins[j] && strcmp(ins[j], "-") == 0 ? "/dev/stdin" : ins[j];

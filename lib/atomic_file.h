@@ -41,7 +41,7 @@ int check_input_not_stdout(int fd, const char *name, err *e);
 
 /* -1 with "OUT: refusing to overwrite an input" when an output names the same
  * file as an input ("-" as an input is stdin), or "A and B are the same file"
- * when two outputs do. NULL entries, and "-" as an output, are skipped. */
+ * when two outputs do. NULL entries, "-" and devices as outputs are skipped. */
 int check_not_inputs(const char *const outs[], size_t nout, const char *const ins[], size_t nin, err *e);
 
 #endif
