@@ -118,7 +118,7 @@ static void check_paths(const options *o)
         if (outs[i] && strcmp(outs[i], "-") != 0 && same_file(in, outs[i]))
             cli_die("refusing to overwrite the input %s", cli_name(o->path));
     if (o->other && strcmp(o->out, "-") != 0 &&
-        (strcmp(o->out, o->other) == 0 || same_file(o->out, o->other)))
+        same_path(o->out, o->other))
         cli_die("-o and -O name the same file: %s", o->out);
 }
 
@@ -246,8 +246,12 @@ static int read_all(ts_reader *r, records *rs, err *e)
     for (;;) {
         if (rs->n == rs->cap) {
             size_t cap = rs->cap ? rs->cap * 2 : 1024;
-            if (rs->cap == 0 && h->count != TS_COUNT_UNKNOWN && h->count < ((size_t)1 << 40) / (rs->bytes + 8))
+            /* sized from the header's count, but no further than 65,536 records: a
+             * damaged count must not make us allocate what the data does not hold */
+            if (rs->cap == 0 && h->count != TS_COUNT_UNKNOWN && h->count < 65536)
                 cap = (size_t)h->count + 1; /* +1: the read that finds the end */
+            else if (rs->cap == 0 && h->count != TS_COUNT_UNKNOWN)
+                cap = 65536;
             if (cap > SIZE_MAX / (rs->bytes + 8))
                 return err_set(e, "out of memory");
             uint32_t *ids = realloc(rs->ids, cap * sizeof *ids);

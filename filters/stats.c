@@ -724,6 +724,8 @@ int main(int argc, char **argv)
     const char *in = (!o.path || strcmp(o.path, "-") == 0) ? "/dev/stdin" : o.path;
     if ((o.json_path && same_file(in, o.json_path)) || (o.csv_path && same_file(in, o.csv_path)))
         cli_die("refusing to overwrite the input %s", cli_name(o.path));
+    if (o.json_path && o.csv_path && same_path(o.json_path, o.csv_path))
+        cli_usage_error("--csv=%s and --json=%s name the same file", o.csv_path, o.json_path);
     err e;
     FILE *f = ts_fopen_in(o.path, &e);
     if (!f)

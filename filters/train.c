@@ -266,6 +266,10 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("-o: the model needs a file name (its checkpoint is written beside it)");
     if (o.ckpt && strcmp(o.ckpt, "-") == 0)
         cli_usage_error("--checkpoint: give a file name (a checkpoint is read back by --resume)");
+    if (o.resume && !o.output && !o.ckpt)
+        cli_usage_error("--resume needs -o MODEL (its checkpoint is MODEL.ckpt) or --checkpoint FILE");
+    if (o.val && strcmp(o.val, "-") == 0 && (!o.input || strcmp(o.input, "-") == 0))
+        cli_usage_error("--val - and the training data cannot both be stdin");
     /* one spelling per augmentation, so that the model records it and --resume compares it */
     static char aug[64];
     augment a;
@@ -307,9 +311,15 @@ static int load_dataset(dataset *d, const char *path, const network *n, err *e)
                 n->in_h, n->in_w, n->in_c);
         goto fail;
     }
+    if ((int)h->nclass > n->nclass) { /* predict would refuse the stream for this model */
+        err_set(e, "%s: the stream has %u classes, the network %d outputs", name, h->nclass, n->nclass);
+        goto fail;
+    }
     d->elems = ts_elems(h);
     d->h = n->in_h, d->w = n->in_w, d->c = n->in_c;
-    size_t cap = h->count != TS_COUNT_UNKNOWN && h->count < (1u << 24) ? (size_t)h->count : 4096;
+    /* sized from the header's count up to 65,536 records, then grown as the data comes:
+     * a damaged count must not make us allocate what the data does not hold */
+    size_t cap = h->count != TS_COUNT_UNKNOWN ? (h->count < 65536 ? (size_t)h->count : 65536) : 4096;
     size_t esz = ts_dtype_size(h->dtype);
     for (;;) {
         if (d->n == cap || !d->y) {
@@ -460,6 +470,7 @@ typedef struct run {
     int best_epoch;
     float *best_params, *best_buffers;
     double seconds;
+    int stopped; /* early stopping ended the run: a resumed one has nothing left to do */
     size_t ntrain; /* training images */
     char data_crc[64]; /* "train_crc32=...\nval_crc32=...\n": which data it was trained on */
 } run;
@@ -468,9 +479,9 @@ static void state_text(char *buf, size_t len, const run *r, const options *o)
 {
     snprintf(buf, len,
              "epoch=%d\nstep=%llu\nlr=%.9g\nplateau_best=%.17g\nplateau_wait=%d\nes_best=%.17g\nes_wait=%d\n"
-             "best_metric=%.17g\nbest_epoch=%d\nseconds=%.3f\nseed=%llu\nthreads=%d\nbatch=%d\n",
+             "best_metric=%.17g\nbest_epoch=%d\nseconds=%.3f\nseed=%llu\nthreads=%d\nbatch=%d\nstopped=%d\n",
              r->epoch, (unsigned long long)r->step, (double)r->lr, r->plat.best, r->plat.wait, r->es.best, r->es.wait,
-             r->best_metric, r->best_epoch, r->seconds, (unsigned long long)o->seed, o->threads, o->batch);
+             r->best_metric, r->best_epoch, r->seconds, (unsigned long long)o->seed, o->threads, o->batch, r->stopped);
 }
 
 /* The settings that make a run what it is, as key=value lines: recorded in
@@ -771,6 +782,10 @@ int main(int argc, char **argv)
         r.best_metric = kv_get_double(t, "best_metric", INFINITY);
         r.best_epoch = (int)kv_get_double(t, "best_epoch", 0);
         r.seconds = kv_get_double(t, "seconds", 0);
+        r.stopped = (int)kv_get_double(t, "stopped", 0);
+        if (r.epoch > o.epochs)
+            cli_die("%s: the checkpoint has run %d epochs; --epochs %d is fewer (it may only grow)", o.ckpt, r.epoch,
+                    o.epochs);
         int saved_threads = (int)kv_get_double(t, "threads", o.threads), saved_batch = (int)kv_get_double(t, "batch", o.batch);
         if (saved_batch != o.batch)
             cli_die("%s: checkpoint was made with --batch %d; resume with the same options", o.ckpt, saved_batch);
@@ -815,8 +830,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "train: %zu training images%s%zu validation, %zu parameters, %d threads, %.0f MFLOP/image\n",
                 train.n, o.val ? ", " : " (no validation set: best = lowest training loss), ", val.n, n->nparams,
                 o.threads, net_flops_per_image(n) / 1e6);
-    int stopped_early = 0;
-    while (r.epoch < o.epochs && !stop_requested) {
+    if (r.stopped && !o.quiet)
+        fprintf(stderr, "train: the run stopped early after epoch %d: writing its best model\n", r.epoch);
+    while (r.epoch < o.epochs && !r.stopped && !stop_requested) {
         const int ep = r.epoch + 1;
         /* this epoch's order depends on (seed, epoch) only, so a resumed run matches */
         rng sh;
@@ -889,7 +905,7 @@ int main(int argc, char **argv)
         float lr_used = r.lr;
         if (strcmp(o.schedule, "plateau") == 0)
             r.lr = plateau_update(&r.plat, metric, r.lr);
-        int stop = o.early > 0 && early_stop_update(&r.es, metric);
+        r.stopped = o.early > 0 && early_stop_update(&r.es, metric);
         if (!o.quiet) {
             if (tty)
                 fputc('\n', stderr);
@@ -912,8 +928,7 @@ int main(int argc, char **argv)
         meta_text(meta, sizeof meta, &r, &o, NULL);
         if (model_save(o.ckpt, n, meta, &cs, &e) < 0)
             cli_die_err(&e);
-        if (stop) {
-            stopped_early = 1;
+        if (r.stopped) {
             if (!o.quiet)
                 fprintf(stderr, "train: early stop: no val-%s improvement for %d epochs\n",
                         o.monitor_acc ? "acc" : "loss", o.early);
@@ -938,14 +953,15 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     if (logf && logf != stdout && fclose(logf) != 0)
         cli_die("%s: write error: %m", o.log);
-    const int interrupted = stop_requested != 0; /* free everything either way (leak checkers) */
+    /* a signal after the last epoch ended interrupts nothing: the run is complete */
+    const int interrupted = stop_requested && r.epoch < o.epochs && !r.stopped;
     if (interrupted) {
         fprintf(stderr, "train: interrupted in epoch %d: best model (epoch %d) written to %s; continue with --resume\n",
                 r.epoch + 1, r.best_epoch, o.output);
     } else {
         if (!o.quiet)
             fprintf(stderr, "train: wrote %s (%s, %.0f s of training)\n", o.output,
-                    stopped_early ? "early stop" : "all epochs", r.seconds);
+                    r.stopped ? "early stop" : "all epochs", r.seconds);
         if (!o.keep_ckpt)
             unlink(o.ckpt); /* finished: nothing left to resume */
     }

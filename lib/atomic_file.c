@@ -1,6 +1,7 @@
 #include "atomic_file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,30 @@ int same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The name path has or would have: its directory resolved by realpath, then
+ * its last component. -1 if the directory does not resolve. */
+static int canonical_name(const char *path, char *out, size_t len)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (!realpath(dir, real))
+        return -1;
+    snprintf(out, len, "%s/%s", real, slash ? slash + 1 : path);
+    return 0;
+}
+
+int same_path(const char *a, const char *b)
+{
+    char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+    if (same_file(a, b) || strcmp(a, b) == 0)
+        return 1;
+    return canonical_name(a, ca, sizeof ca) == 0 && canonical_name(b, cb, sizeof cb) == 0 && strcmp(ca, cb) == 0;
+}
+
 int check_input_not_stdout(int fd, const char *name, err *e)
 {
     struct stat si, so;
@@ -185,7 +210,7 @@ int check_not_inputs(const char *const outs[], size_t nout, const char *const in
         for (size_t j = i + 1; j < nout; j++)
             if (outs[j] && strcmp(outs[i], outs[j]) == 0)
                 return err_set(e, "%s: named for two outputs: give each its own file", outs[i]);
-            else if (outs[j] && same_file(outs[i], outs[j]))
+            else if (outs[j] && same_path(outs[i], outs[j]))
                 return err_set(e, "%s and %s are the same file: give each output its own", outs[i], outs[j]);
     }
     return 0;

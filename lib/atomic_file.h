@@ -34,6 +34,10 @@ int make_dirs(const char *path, int *created, err *e);
 /* Do paths a and b name the same existing file? (refusing to overwrite input) */
 int same_file(const char *a, const char *b);
 
+/* Would paths a and b write the same file? The same existing file, or the
+ * same name once their directories are resolved ("x" and "./x"). */
+int same_path(const char *a, const char *b);
+
 /* -1 with "name: input file is output file (stdout)" when the open input fd
  * is the regular file stdout writes to: `prog < f >> f` would read its own
  * output (cat refuses it too). */

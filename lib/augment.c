@@ -19,24 +19,33 @@ int augment_parse(augment *a, const char *spec)
         return -1;
     snprintf(copy, sizeof copy, "%s", spec);
     char *save = NULL;
+    int seen_flip = 0, seen_shift = 0, seen_erase = 0; /* each at most once: "shift=1,shift=2" is a typo */
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *end;
-        if (strcmp(t, "flip") == 0)
+        if (strcmp(t, "flip") == 0) {
             a->flip = 1;
-        else if (strcmp(t, "shift") == 0)
-            a->shift = 2;
-        else if (strncmp(t, "shift=", 6) == 0) {
-            long v = strtol(t + 6, &end, 10);
-            if (*end || v < 0 || v > 8)
+            if (seen_flip++)
                 return -1;
+        } else if (strcmp(t, "shift") == 0 || strncmp(t, "shift=", 6) == 0) {
+            long v = 2;
+            if (t[5] == '=') {
+                v = strtol(t + 6, &end, 10);
+                if (end == t + 6 || *end || v < 0 || v > 8)
+                    return -1;
+            }
             a->shift = (int)v;
-        } else if (strcmp(t, "erase") == 0)
-            a->erase = 0.5f;
-        else if (strncmp(t, "erase=", 6) == 0) {
-            double v = strtod(t + 6, &end);
-            if (*end || v < 0 || v > 1)
+            if (seen_shift++)
                 return -1;
+        } else if (strcmp(t, "erase") == 0 || strncmp(t, "erase=", 6) == 0) {
+            double v = 0.5;
+            if (t[5] == '=') {
+                v = strtod(t + 6, &end);
+                if (end == t + 6 || *end || !(v >= 0 && v <= 1)) /* !(..) also refuses NaN */
+                    return -1;
+            }
             a->erase = (float)v;
+            if (seen_erase++)
+                return -1;
         } else
             return -1;
     }

@@ -85,7 +85,8 @@ float plateau_update(plateau *p, double metric, float lr)
     if (++p->wait >= p->patience) {
         p->wait = 0;
         float nl = lr * p->factor;
-        return nl < p->min_lr ? p->min_lr : nl;
+        nl = nl < p->min_lr ? p->min_lr : nl;
+        return nl < lr ? nl : lr; /* reduces only: a min_lr above lr leaves lr alone (as Keras does) */
     }
     return lr;
 }

@@ -192,7 +192,11 @@ setup() {
 @test "stream: labels out of range for the network (train)" {
     printf 'input 2 2 1\nflatten\ndense 3\nsoftmax\n' > "$T/three.arch"
     run --separate-stderr -1 train -q -a "$T/three.arch" -e 1 -j 1 -o "$T/m.bin" "$M/tiny.ts"
-    [ "$stderr" = "train: $M/tiny.ts: record 1: label 3, the network has 3 classes" ]
+    [ "$stderr" = "train: $M/tiny.ts: the stream has 10 classes, the network 3 outputs" ]
+    # a stream that states no class count: each label is checked
+    mkstream "$T/nc0.ts" nclass=0 records="0:1:1,2,3,4;1:3:1,2,3,4"
+    run --separate-stderr -1 train -q -a "$T/three.arch" -e 1 -j 1 -o "$T/m.bin" "$T/nc0.ts"
+    [ "$stderr" = "train: $T/nc0.ts: record 2: label 3, the network has 3 classes" ]
     no_output "$T/m.bin"
     no_output "$T/m.bin.ckpt"
 }
@@ -530,6 +534,13 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     [ "$stderr" = "train: $T/n.arch: refusing to overwrite an input" ]
     run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" --checkpoint "$T/m.bin" "$T/d.ts"
     [ "$stderr" = "train: $T/m.bin: named for two outputs: give each its own file" ]
+    # the same file under two names that do not exist yet
+    run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" --log "$T/./m.bin" "$T/d.ts"
+    [ "$stderr" = "train: $T/m.bin and $T/./m.bin are the same file: give each output its own" ]
+    run --separate-stderr -1 split -o "$T/a.ts" -O "$T/../$(basename "$T")/a.ts" "$T/d.ts"
+    [ "$stderr" = "split: -o and -O name the same file: $T/a.ts" ]
+    run --separate-stderr -2 stats --csv="$T/r.out" --json="$T/./r.out" "$T/d.ts"
+    [ "${stderr_lines[0]}" = "stats: --csv=$T/r.out and --json=$T/./r.out name the same file" ]
     cmp "$T/d.ts" "$M/tiny.ts" && cmp "$T/n.arch" "$M/tiny.arch"
     no_output "$T/m.bin"
     cp "$M/tiny.preds" "$T/p.ts"
@@ -586,6 +597,14 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     mkstream "$T/huge.ts" dtype=2 records="0:3:3e38,3e38,-3e38,-3e38"
     run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -o "$T/m.bin" "$T/huge.ts"
     [[ "$stderr" == "train: $T/huge.ts: pixel values too large to normalise (mean "* ]]
+}
+
+@test "a header count that lies: no allocation from it, a clear truncation error" {
+    python3 -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); d[24:32] = (1 << 30).to_bytes(8, "little"); open(sys.argv[2], "wb").write(d)' "$M/two28.ts" "$T/lie.ts"
+    run --separate-stderr -1 split --sample 1 -o "$T/s.ts" "$T/lie.ts"
+    [ "$stderr" = "split: $T/lie.ts: truncated stream: header says 1073741824 records, got 2" ]
+    run --separate-stderr -1 train -q -a small -e 1 -o "$T/m.bin" "$T/lie.ts"
+    [ "$stderr" = "train: $T/lie.ts: truncated stream: header says 1073741824 records, got 2" ]
 }
 
 @test "predict: a label the model cannot have, in a stream that states no class count" {

@@ -64,6 +64,31 @@ setup() {
     [[ "${lines[0]}" == "simulate-reviewer - fill a review sheet's reviewer_label column from its true labels." ]]
 }
 
+@test "simulate-reviewer: a malformed sheet is one line, no traceback; classes from the sheet" {
+    printf 'id,true_label,predicted,reviewer_label\n1,2\n' >"$T/short.csv"
+    run --separate-stderr -1 "$SIM" "$T/short.csv"
+    [ "$stderr" = "simulate-reviewer: $T/short.csv: line 2: 2 fields, the header has 4" ]
+    printf 'id,true_label,predicted,reviewer_label\n1,x,2,\n' >"$T/x.csv"
+    run --separate-stderr -1 "$SIM" "$T/x.csv"
+    [ "$stderr" = "simulate-reviewer: $T/x.csv: line 2: true_label 'x' is not a class number" ]
+    printf 'id,true_label,predicted,reviewer_label\n1,\377,2,\n' >"$T/bin.csv"
+    run --separate-stderr -1 "$SIM" "$T/bin.csv"
+    [[ "$stderr" == "simulate-reviewer: $T/bin.csv: not a UTF-8 CSV sheet ("* ]]
+    run --separate-stderr -1 "$SIM" "$T/none.csv"
+    [ "$stderr" = "simulate-reviewer: $T/none.csv: No such file or directory" ]
+    # a 2-class sheet: a wrong answer can only be the other class
+    { echo 'id,true_label,predicted,reviewer_label'; for i in $(seq 0 49); do echo "$i,$((i % 2)),0,"; done; } >"$T/k2.csv"
+    "$SIM" --accuracy 0 --always "$T/k2.csv" "$T/k2out.csv"
+    [ "$(tail -n +2 "$T/k2out.csv" | awk -F, '$4 != 1 - $2' | wc -l)" -eq 0 ]
+}
+
+@test "pipelines/review: a missing option value is a usage error" {
+    run --separate-stderr -2 "$TOP/pipelines/review" --model
+    [ "${stderr_lines[0]}" = "review: --model needs a value" ]
+    run --separate-stderr -2 "$TOP/pipelines/review" --model "$T/test.preds" --test "$T/img.ts"
+    [ "${stderr_lines[0]}" = "review: --val is required with --model (the validation split the model was trained beside)" ]
+}
+
 @test "pipelines/review: the whole demo from prediction streams" {
     run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$T/img.ts" --target 0.95 --out "$T/out"
     [ "$status" -eq 0 ]

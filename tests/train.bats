@@ -208,3 +208,32 @@ setup_file() {
     run --separate-stderr train "${opts[@]}" -e 3 -o "$BATS_TEST_TMPDIR/b.bin" --resume "$TRAIN_TS"
     [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a $arch describes; resume with the same options" ]
 }
+
+@test "train --resume: an early-stopped run stays stopped; --epochs may not shrink; needs a checkpoint name" {
+    ck="$BATS_TEST_TMPDIR/es.ckpt"
+    opts=(-q -a "$SAMPLES/small.arch" -j 1 -s 3 --val "$VAL_TS" --schedule plateau --early-stop 1 -e 12 --checkpoint "$ck")
+    train "${opts[@]}" --keep-checkpoint -o "$BATS_TEST_TMPDIR/a.bin" "$TRAIN_TS"
+    [ "$(predict --summary "$BATS_TEST_TMPDIR/a.bin" | grep '^epochs_run=')" = "epochs_run=5" ] # stopped early
+    run --separate-stderr -0 train "${opts[@]}" --resume -o "$BATS_TEST_TMPDIR/b.bin" "$TRAIN_TS"
+    [ "$(predict --summary "$BATS_TEST_TMPDIR/b.bin" | grep '^epochs_run=')" = "epochs_run=5" ]
+    cmp <(predict "$BATS_TEST_TMPDIR/a.bin" "$VAL_TS") <(predict "$BATS_TEST_TMPDIR/b.bin" "$VAL_TS")
+    ck3="$BATS_TEST_TMPDIR/r3.ckpt"
+    train -q -a "$SAMPLES/small.arch" -j 1 -e 2 --keep-checkpoint --checkpoint "$ck3" -o "$BATS_TEST_TMPDIR/c.bin" "$TRAIN_TS"
+    run --separate-stderr -1 train -q -a "$SAMPLES/small.arch" -j 1 -e 1 --resume --checkpoint "$ck3" -o "$BATS_TEST_TMPDIR/d.bin" "$TRAIN_TS"
+    [ "$stderr" = "train: $ck3: the checkpoint has run 2 epochs; --epochs 1 is fewer (it may only grow)" ]
+    [ -f "$ck3" ] && [ ! -e "$BATS_TEST_TMPDIR/d.bin" ]
+    run --separate-stderr -2 train --summary --resume
+    [ "${stderr_lines[0]}" = "train: --resume needs -o MODEL (its checkpoint is MODEL.ckpt) or --checkpoint FILE" ]
+}
+
+@test "train: stdin for both data sets, a stream with more classes than outputs, bad --augment specs" {
+    run --separate-stderr -2 train -q -a "$SAMPLES/small.arch" --val - -o "$BATS_TEST_TMPDIR/m.bin" <"$TRAIN_TS"
+    [ "${stderr_lines[0]}" = "train: --val - and the training data cannot both be stdin" ]
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | head -21 | csv2tensor -k 12 >"$BATS_TEST_TMPDIR/k12.ts"
+    run --separate-stderr -1 train -q -a "$SAMPLES/small.arch" -e 1 -o "$BATS_TEST_TMPDIR/m.bin" "$BATS_TEST_TMPDIR/k12.ts"
+    [ "$stderr" = "train: $BATS_TEST_TMPDIR/k12.ts: the stream has 12 classes, the network 10 outputs" ]
+    for spec in erase=nan shift= erase= shift=1,shift=2 flip,flip erase=2 shift=x; do
+        run --separate-stderr -2 train --augment "$spec" -o "$BATS_TEST_TMPDIR/m.bin" "$TRAIN_TS"
+        [ "${stderr_lines[0]}" = "train: --augment: bad spec '$spec' (e.g. shift=2,flip,erase=0.5 or none)" ] || { echo "$spec"; false; }
+    done
+}
