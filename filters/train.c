@@ -685,6 +685,10 @@ int main(int argc, char **argv)
             cli_die_err(&e);
         if (!has_state)
             cli_die("%s: not a checkpoint (no training state)", o.ckpt);
+        int done = (int)kv_get_double(st.text, "epoch", 0);
+        if (done > o.epochs)
+            cli_die("%s: the checkpoint has run %d epochs; --epochs %d is fewer (it may only grow)", o.ckpt, done,
+                    o.epochs);
     } else {
         char *text = arch_text(o.arch, &e);
         if (!text)
@@ -783,9 +787,6 @@ int main(int argc, char **argv)
         r.best_epoch = (int)kv_get_double(t, "best_epoch", 0);
         r.seconds = kv_get_double(t, "seconds", 0);
         r.stopped = (int)kv_get_double(t, "stopped", 0);
-        if (r.epoch > o.epochs)
-            cli_die("%s: the checkpoint has run %d epochs; --epochs %d is fewer (it may only grow)", o.ckpt, r.epoch,
-                    o.epochs);
         int saved_threads = (int)kv_get_double(t, "threads", o.threads), saved_batch = (int)kv_get_double(t, "batch", o.batch);
         if (saved_batch != o.batch)
             cli_die("%s: checkpoint was made with --batch %d; resume with the same options", o.ckpt, saved_batch);
