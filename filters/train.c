@@ -700,6 +700,9 @@ int main(int argc, char **argv)
         if (n->nclass > 65535) /* the stream header's nclass is a u16 */
             cli_die("%s: the network has %d outputs; a prediction stream carries at most 65535 classes", o.arch,
                     n->nclass);
+        if (model_file_bound(n, 1) >= MODEL_MAX_BYTES)
+            cli_die("%s: %zu parameters: the checkpoint would pass the %u MiB a model file may hold", o.arch,
+                    n->nparams, MODEL_MAX_BYTES >> 20);
         net_init(n, o.seed);
     }
     if (o.summary) {

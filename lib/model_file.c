@@ -65,6 +65,15 @@ static void put_text(buf *b, const char *s)
     put(b, s, n);
 }
 
+uint64_t model_file_bound(const network *n, int with_state)
+{
+    uint64_t arrays = (uint64_t)n->nparams + n->nbuffers;
+    if (with_state)
+        arrays += 3 * (uint64_t)n->nparams + n->nbuffers;
+    /* + the architecture, class names (up to 65535 of up to 65535 bytes), meta and state text */
+    return 4 * arrays + strlen(n->arch) + (uint64_t)n->nclass * 32 + (1u << 16);
+}
+
 int model_save(const char *path, const network *n, const char *meta, const train_state *state, err *e)
 {
     buf b = {0};
@@ -101,6 +110,11 @@ int model_save(const char *path, const network *n, const char *meta, const train
     if (b.oom) {
         free(b.p);
         return err_set(e, "%s: out of memory", path);
+    }
+    if (b.len + 4 >= MODEL_MAX_BYTES) { /* model_load would refuse it */
+        free(b.p);
+        return err_set(e, "%s: %zu MiB is more than a model file may hold (%u MiB)", path, (b.len + 4) >> 20,
+                       MODEL_MAX_BYTES >> 20);
     }
     put_u32(&b, (uint32_t)crc32(crc32(0L, Z_NULL, 0), b.p, (uInt)b.len));
     atomic_file af;
@@ -354,6 +368,19 @@ network *model_load(const char *path, char **meta, train_state *state, int *has_
             err_set(e, "%s: damaged model file: parameter %zu is not finite", path, i);
             goto fail;
         }
+    /* batch norm's running statistics: finite means, finite non-negative variances */
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind != LK_BATCHNORM)
+            continue;
+        const float *mean = n->buffers + l->s_off, *var = mean + l->c;
+        for (int k = 0; k < l->c; k++)
+            if (!isfinite(mean[k]) || !isfinite(var[k]) || var[k] < 0) {
+                err_set(e, "%s: damaged model file: layer %d's running statistics (channel %d: mean %g, variance %g)",
+                        path, i + 1, k, (double)mean[k], (double)var[k]);
+                goto fail;
+            }
+    }
     if (meta) {
         *meta = mt;
         mt = NULL;

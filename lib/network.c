@@ -19,6 +19,7 @@
 #include "rng.h"
 
 #define BN_MAX_CHANNELS 4096
+#define NET_MAX_THREADS 256 /* threads one workspace uses at most (the loss sum is per thread) */
 
 /* ================================================================ parsing */
 
@@ -29,14 +30,14 @@ static int parse_kv(const char *tok, const char *key, double *v)
         return 0;
     char *end;
     *v = strtod(tok + n + 1, &end);
-    return *end == '\0' ? 1 : -1;
+    return end != tok + n + 1 && *end == '\0' && isfinite(*v) ? 1 : -1;
 }
 
 static int parse_num(const char *tok, double *v)
 {
     char *end;
     *v = strtod(tok, &end);
-    return end != tok && *end == '\0';
+    return end != tok && *end == '\0' && isfinite(*v);
 }
 
 static int add_layer(network *n, const layer *l, err *e)
@@ -104,8 +105,12 @@ static int parse_layer(network *n, char **tok, int ntok, int *h, int *w, int *c,
             return err_set(e, "%s takes no options", kind);
         l.kind = kind[0] == 'r' ? LK_RELU : kind[0] == 'f' ? LK_FLATTEN : LK_SOFTMAX;
         l.h = *h, l.w = *w, l.c = *c;
-        if (l.kind == LK_FLATTEN)
-            l.h = l.w = 1, l.c = *h * *w * *c;
+        if (l.kind == LK_FLATTEN) {
+            size_t len = (size_t)*h * (size_t)*w * (size_t)*c; /* before narrowing to int */
+            if (len > (1u << 24))
+                return err_set(e, "flatten: %zu values is too large", len);
+            l.h = l.w = 1, l.c = (int)len;
+        }
         if (l.kind == LK_SOFTMAX && (*h != 1 || *w != 1))
             return err_set(e, "softmax needs a vector input (add flatten and dense)");
     } else if (strcmp(kind, "batchnorm") == 0) {
@@ -115,7 +120,7 @@ static int parse_layer(network *n, char **tok, int ntok, int *h, int *w, int *c,
             int r;
             if ((r = parse_kv(tok[i], "momentum", &v)) != 0 && r > 0 && v >= 0 && v < 1)
                 l.momentum = (float)v;
-            else if ((r = parse_kv(tok[i], "eps", &v)) != 0 && r > 0 && v > 0 && v < 1)
+            else if ((r = parse_kv(tok[i], "eps", &v)) != 0 && r > 0 && (float)v > 0 && v < 1) /* 1e-60f is 0 */
                 l.eps = (float)v;
             else
                 return err_set(e, "batchnorm: bad option '%s' (momentum=, eps=)", tok[i]);
@@ -135,7 +140,7 @@ static int parse_layer(network *n, char **tok, int ntok, int *h, int *w, int *c,
         l.kind = LK_MAXPOOL;
         l.h = *h / l.pool, l.w = *w / l.pool, l.c = *c;
     } else if (strcmp(kind, "dropout") == 0) {
-        if (ntok != 2 || !parse_num(tok[1], &v) || v < 0 || v >= 1)
+        if (ntok != 2 || !parse_num(tok[1], &v) || v < 0 || (float)v >= 1.0f) /* 0.99999999 is 1.0f */
             return err_set(e, "dropout: expected a probability in [0, 1)");
         l.kind = LK_DROPOUT;
         l.p = (float)v;
@@ -174,16 +179,25 @@ network *net_from_arch(const char *text, const char *name, err *e)
         char *tok[16];
         int ntok = 0;
         char *s2 = NULL;
-        for (char *t = strtok_r(line, " \t\r", &s2); t && ntok < 16; t = strtok_r(NULL, " \t\r", &s2))
+        char *t = strtok_r(line, " \t\r", &s2);
+        for (; t && ntok < 16; t = strtok_r(NULL, " \t\r", &s2))
             tok[ntok++] = t;
+        if (t) {
+            err_set(e, "%s: line %d: more than 16 words", name, lineno);
+            goto fail;
+        }
         if (ntok == 0)
             continue;
         if (!have_input) {
             double v[3];
             if (strcmp(tok[0], "input") != 0 || ntok != 4 || !parse_num(tok[1], &v[0]) || !parse_num(tok[2], &v[1]) ||
                 !parse_num(tok[3], &v[2]) || v[0] < 1 || v[1] < 1 || v[2] < 1 || v[0] > 4096 || v[1] > 4096 ||
-                v[2] > 4096) {
-                err_set(e, "%s: line %d: the first layer must be 'input H W C'", name, lineno);
+                v[2] > 4096 || v[0] != floor(v[0]) || v[1] != floor(v[1]) || v[2] != floor(v[2])) {
+                err_set(e, "%s: line %d: the first layer must be 'input H W C' (whole numbers 1..4096)", name, lineno);
+                goto fail;
+            }
+            if (v[0] * v[1] * v[2] > (1u << 24)) {
+                err_set(e, "%s: line %d: an input of %.0f values is too large", name, lineno, v[0] * v[1] * v[2]);
                 goto fail;
             }
             h = n->in_h = (int)v[0], w = n->in_w = (int)v[1], c = n->in_c = (int)v[2];
@@ -197,6 +211,10 @@ network *net_from_arch(const char *text, const char *name, err *e)
     }
     if (!have_input || n->nlayers == 0 || n->layers[n->nlayers - 1].kind != LK_SOFTMAX) {
         err_set(e, "%s: the network must start with 'input H W C' and end with 'softmax'", name);
+        goto fail;
+    }
+    if (n->nlayers < 2) { /* the loss takes its logits from the layer before softmax */
+        err_set(e, "%s: softmax needs a layer before it (e.g. flatten and dense)", name);
         goto fail;
     }
     n->nclass = c;
@@ -376,6 +394,9 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
         nthreads = 1;
     if (nthreads > bmax)
         nthreads = bmax;
+    if (nthreads > NET_MAX_THREADS)
+        nthreads = NET_MAX_THREADS;
+    omp_set_dynamic(0); /* the team asked for, where the system allows it */
     w->bmax = bmax, w->nthreads = nthreads, w->training = training, w->nlayers = n->nlayers;
     w->chunk = net_conv_chunk(n, bmax, nthreads);
     w->in_elems = net_in_elems(n);
@@ -497,9 +518,11 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
     }
 #pragma omp parallel num_threads(T)
     {
-        const int t = omp_get_thread_num();
+        /* the team OpenMP granted, which may be smaller than asked (OMP_THREAD_LIMIT,
+         * a nested region): every slice and reduction is over it, never over T */
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
         int b0, nb;
-        slice(B, T, t, &b0, &nb);
+        slice(B, team, t, &b0, &nb);
         /* normalise this slice's input in place */
         float *x = w->input + (size_t)b0 * w->in_elems;
         const float inv = 1.0f / n->norm_std;
@@ -558,7 +581,7 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
                     double sum[BN_MAX_CHANNELS], sumsq[BN_MAX_CHANNELS];
                     for (int c = 0; c < l->c; c++) {
                         sum[c] = sumsq[c] = 0;
-                        for (int u = 0; u < T; u++) {
+                        for (int u = 0; u < team; u++) {
                             sum[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + c];
                             sumsq[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + l->c + c];
                         }
@@ -585,12 +608,16 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
 {
     const int T = w->nthreads < B ? w->nthreads : B;
     const int L = n->nlayers;
-    double loss_part[256] = {0};
+    double loss_part[NET_MAX_THREADS] = {0};
+    int granted = T;
 #pragma omp parallel num_threads(T)
     {
-        const int t = omp_get_thread_num();
+        /* the team OpenMP granted (see net_forward) */
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        if (t == 0)
+            granted = team;
         int b0, nb;
-        slice(B, T, t, &b0, &nb);
+        slice(B, team, t, &b0, &nb);
         float *tg = w->tgrad[t];
         memset(tg, 0, n->nparams * sizeof(float));
         /* the softmax layer and the loss together: gradient with respect to the logits */
@@ -649,7 +676,7 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
                 double sdy[BN_MAX_CHANNELS], sdyx[BN_MAX_CHANNELS];
                 for (int c = 0; c < l->c; c++) {
                     sdy[c] = sdyx[c] = 0;
-                    for (int u = 0; u < T; u++) {
+                    for (int u = 0; u < team; u++) {
                         sdy[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + c];
                         sdyx[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + l->c + c];
                     }
@@ -674,16 +701,16 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
         }
 #pragma omp barrier
         /* sum the per-thread gradients, each thread a range of parameters */
-        size_t p0 = n->nparams * (size_t)t / (size_t)T, p1 = n->nparams * (size_t)(t + 1) / (size_t)T;
+        size_t p0 = n->nparams * (size_t)t / (size_t)team, p1 = n->nparams * (size_t)(t + 1) / (size_t)team;
         for (size_t k = p0; k < p1; k++) {
             float s = 0;
-            for (int u = 0; u < T; u++)
+            for (int u = 0; u < team; u++)
                 s += w->tgrad[u][k];
             w->grad[k] = s;
         }
     }
     double loss = 0;
-    for (int t = 0; t < T; t++)
+    for (int t = 0; t < granted; t++)
         loss += loss_part[t];
     return loss / B;
 }

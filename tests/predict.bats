@@ -26,6 +26,10 @@ setup_file() {
     # different batch slicing may round differently in the last bits: compare to 1e-5
     run bash -c "paste -d, <(tensor2csv --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --no-header '$BATS_TEST_TMPDIR/b.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
     [ "$output" = "0" ]
+    # fewer threads granted than asked (a thread limit): every record is still computed
+    OMP_THREAD_LIMIT=1 predict -j 2 "$MODEL" "$TEST_TS" > "$BATS_TEST_TMPDIR/c.ts"
+    run bash -c "paste -d, <(tensor2csv --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --no-header '$BATS_TEST_TMPDIR/c.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
+    [ "$output" = "0" ]
 }
 
 # view FLIP DY DX: the first 50 test images mirrored (FLIP=1) then moved DY rows, DX columns

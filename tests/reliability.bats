@@ -618,6 +618,10 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     printf 'input 2 2 1\nflatten\ndense 70000\nsoftmax\n' >"$T/k.arch"
     run --separate-stderr -1 train -q -a "$T/k.arch" -e 1 -o "$T/m.bin" "$M/tiny.ts"
     [ "$stderr" = "train: $T/k.arch: the network has 70000 outputs; a prediction stream carries at most 65535 classes" ]
+    # a checkpoint that --resume could not read back is refused before training
+    printf 'input 28 28 1\nflatten\ndense 85000\ndense 10\nsoftmax\n' >"$T/huge.arch"
+    run --separate-stderr -1 train -q -a "$T/huge.arch" -e 1 -o "$T/m.bin" "$M/two28.ts"
+    [ "$stderr" = "train: $T/huge.arch: 67575010 parameters: the checkpoint would pass the 1024 MiB a model file may hold" ]
 }
 
 @test "merge: 65535 classes need no table of 65535 x 65535" {

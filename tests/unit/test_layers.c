@@ -295,7 +295,17 @@ static void test_arch_errors(void)
     static const struct {
         const char *text, *msg;
     } cases[] = {
-        {"conv 3\n", "t: line 1: the first layer must be 'input H W C'"},
+        {"conv 3\n", "t: line 1: the first layer must be 'input H W C' (whole numbers 1..4096)"},
+        {"input nan 28 1\n", "t: line 1: the first layer must be 'input H W C' (whole numbers 1..4096)"},
+        {"input 28.5 28 1\n", "t: line 1: the first layer must be 'input H W C' (whole numbers 1..4096)"},
+        {"input 4096 4096 256\n", "t: line 1: an input of 4294967296 values is too large"},
+        {"input 1 1 4\nsoftmax\n", "t: softmax needs a layer before it (e.g. flatten and dense)"},
+        {"input 28 28 1\ndropout nan\n", "t: line 2: dropout: expected a probability in [0, 1)"},
+        {"input 28 28 1\ndropout 0.99999999\n", "t: line 2: dropout: expected a probability in [0, 1)"},
+        {"input 28 28 1\nbatchnorm eps=1e-60\n", "t: line 2: batchnorm: bad option 'eps=1e-60' (momentum=, eps=)"},
+        {"input 28 28 1\nconv 2 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 k=3 bogus=7\n",
+         "t: line 2: more than 16 words"},
+        {"input 28 28 1\nconv 2 k=\n", "t: line 2: conv: bad kernel size 'k='"},
         {"input 28 28 1\nconv\nsoftmax\n", "t: line 2: conv: expected a filter count, e.g. 'conv 32 k=3'"},
         {"input 28 28 1\nwibble 3\n", "t: line 2: unknown layer 'wibble' (conv, dense, relu, batchnorm, maxpool, dropout, flatten, softmax)"},
         {"input 28 28 1\nflatten\ndense 10\n", "t: the network must start with 'input H W C' and end with 'softmax'"},

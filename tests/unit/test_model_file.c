@@ -130,6 +130,15 @@ int main(void)
     write_bytes(bad, copy, len);
     expect_error(bad, "model format version 2, this program reads version 1 (retrain it", "a future version");
     free(bytes), free(copy);
+    /* batch-norm statistics that no training gives (the CRC is right: they were saved so) */
+    float keep = n->buffers[n->nbuffers - 1];
+    n->buffers[n->nbuffers - 1] = -1.0f; /* the last layer's last variance */
+    CHECK(model_save(bad, n, NULL, NULL, &e) == 0, "saved with a negative running variance");
+    expect_error(bad, "damaged model file: layer", "a negative running variance is refused");
+    n->buffers[n->nbuffers - 1] = NAN;
+    CHECK(model_save(bad, n, NULL, NULL, &e) == 0, "saved with a NaN running variance");
+    expect_error(bad, "damaged model file: layer", "a NaN running variance is refused");
+    n->buffers[n->nbuffers - 1] = keep;
     net_free(m);
     net_free(n);
     unlink(path), unlink(bad), unlink(ckpt), rmdir(dir);
