@@ -321,11 +321,17 @@ static int cmp_flagged(const void *va, const void *vb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Reads the image stream once, keeping the flagged images, and writes their
- * PNGs only when every one was found and matched: a wrong or truncated image
- * stream leaves no thumbnails behind. If a write fails (a full disk), the
- * PNGs written so far go, and the directory too if this run created it. */
-static void write_thumbs(const options *o, const pred_table *t, const conf_item *it, size_t m)
+/* The flagged images, read and checked before anything is written. */
+typedef struct thumb_set {
+    flagged_id *want; /* by id; kept[i] is want[i]'s image */
+    unsigned char *kept, *found, *big;
+    size_t m, payload, S;
+    uint32_t H, W, C;
+} thumb_set;
+
+/* Reads the image stream once, keeping the flagged images: a wrong or
+ * truncated image stream is an error before any output exists. */
+static void read_thumbs(thumb_set *th, const options *o, const pred_table *t, const conf_item *it, size_t m)
 {
     flagged_id *want = malloc((m ? m : 1) * sizeof *want);
     unsigned char *found = calloc(m ? m : 1, 1);
@@ -351,9 +357,9 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
         cli_die("%s: not an image stream (%s; expected u8 HxWx1 or HxWx3)", name,
                 ts_shape_str(h, shape, sizeof shape));
     size_t S = (size_t)o->thumb_scale, payload = ts_payload_bytes(h);
-    /* static: still reachable when cli_die exits mid-loop (quiet leak checkers) */
-    static unsigned char *kept, *big;
-    kept = calloc(m ? m : 1, payload), big = malloc((size_t)H * W * C * S * S);
+    /* in *th, which main keeps: still reachable when cli_die exits mid-loop (quiet leak checkers) */
+    unsigned char *kept = calloc(m ? m : 1, payload), *big = malloc((size_t)H * W * C * S * S);
+    *th = (thumb_set){want, kept, found, big, m, payload, S, H, W, C};
     if (!kept || !big)
         cli_die("out of memory (%zu flagged images of %zu bytes)", m, payload);
     uint32_t id;
@@ -384,10 +390,18 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
     ts_close(rd);
     if (f != stdin)
         fclose(f);
+}
 
-    int created;
-    if (make_dirs(o->thumbs, &created, &e) < 0)
-        cli_die_err(&e);
+/* Writes the PNGs into o->thumbs. If a write fails (a full disk), the PNGs
+ * written so far go, and the directory too if this run created it. */
+static void write_thumbs(const thumb_set *th, const options *o, int created)
+{
+    const flagged_id *want = th->want;
+    const unsigned char *kept = th->kept;
+    unsigned char *big = th->big;
+    const size_t m = th->m, payload = th->payload, S = th->S;
+    const uint32_t H = th->H, W = th->W, C = th->C;
+    err e;
     char path[4200];
     for (size_t i = 0; i < m; i++) {
         const unsigned char *src = kept + i * payload;
@@ -407,10 +421,6 @@ static void write_thumbs(const options *o, const pred_table *t, const conf_item 
             cli_die_err(&e);
         }
     }
-    free(kept);
-    free(big);
-    free(want);
-    free(found);
 }
 
 /* "a/b/c" relative to base "a/d" -> "../b/c"; both absolute, canonical. */
@@ -473,16 +483,11 @@ static void put_html(FILE *f, const char *s)
     }
 }
 
-static void write_html(const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it,
+static void write_html(FILE *f, const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it,
                        size_t m)
 {
     char rel[4096];
     thumbs_from(rel, sizeof rel, o->thumbs, o->html);
-    atomic_file af;
-    err e;
-    if (af_open(&af, o->html, &e) < 0)
-        cli_die_err(&e);
-    FILE *f = af.f;
     const char *kn = conf_kind_name(o->kind);
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<title>Review: %zu records</title>\n<style>\n"
@@ -520,8 +525,6 @@ static void write_html(const options *o, const pred_table *t, const rc_classes *
         fputs("</tr>\n", f);
     }
     fputs("</table>\n</body>\n</html>\n", f);
-    if (af_commit(&af, &e) < 0)
-        cli_die_err(&e);
 }
 
 static void put_int_field(FILE *f, long v)
@@ -642,18 +645,32 @@ static void review_sheet(const options *o)
         if (o->have_target)
             snprintf(rule + strlen(rule), sizeof rule - strlen(rule), " (chosen on %s)", cli_name(o->calibrate));
     }
+    /* Nothing is written until the images are read and checked and every output
+     * can be created: the thumbnails' directory first (with its parents, so that
+     * -o and --html may go into it), then the temporary files of -o and --html. */
+    static thumb_set th; /* static: reachable when an error exits (quiet leak checkers) */
     if (o->thumbs && m > 0)
-        write_thumbs(o, &t, it, m);
-    else if (o->thumbs && make_dirs(o->thumbs, NULL, &e) < 0)
+        read_thumbs(&th, o, &t, it, m);
+    int created = 0;
+    if (o->thumbs && make_dirs(o->thumbs, &created, &e) < 0)
         cli_die_err(&e);
-    if (o->html)
-        write_html(o, &t, &cl, it, m);
-    if (o->output) {
-        atomic_file af;
-        if (af_open(&af, o->output, &e) < 0)
+    atomic_file html_af, out_af;
+    if ((o->html && af_open(&html_af, o->html, &e) < 0) || (o->output && af_open(&out_af, o->output, &e) < 0)) {
+        if (created)
+            rmdir(o->thumbs);
+        cli_die_err(&e);
+    }
+    if (o->thumbs && m > 0)
+        write_thumbs(&th, o, created);
+    free(th.want), free(th.kept), free(th.found), free(th.big);
+    if (o->html) {
+        write_html(html_af.f, o, &t, &cl, it, m);
+        if (af_commit(&html_af, &e) < 0)
             cli_die_err(&e);
-        write_csv(af.f, o, &t, &cl, it, m);
-        if (af_commit(&af, &e) < 0)
+    }
+    if (o->output) {
+        write_csv(out_af.f, o, &t, &cl, it, m);
+        if (af_commit(&out_af, &e) < 0)
             cli_die_err(&e);
     } else {
         write_csv(stdout, o, &t, &cl, it, m);

@@ -112,14 +112,10 @@ static options parse_command_line(int argc, char **argv)
 /* Refuse to write over the input, or both outputs into one file. */
 static void check_paths(const options *o)
 {
-    const char *in = (!o->path || strcmp(o->path, "-") == 0) ? "/dev/stdin" : o->path;
-    const char *outs[2] = {o->out, o->other};
-    for (int i = 0; i < 2; i++)
-        if (outs[i] && strcmp(outs[i], "-") != 0 && same_file(in, outs[i]))
-            cli_die("refusing to overwrite the input %s", cli_name(o->path));
-    if (o->other && strcmp(o->out, "-") != 0 &&
-        same_path(o->out, o->other))
-        cli_die("-o and -O name the same file: %s", o->out);
+    const char *outs[2] = {o->out, o->other}, *ins[1] = {o->path ? o->path : "-"};
+    err e;
+    if (check_not_inputs(outs, 2, ins, 1, &e) < 0)
+        cli_die_err(&e);
 }
 
 /* ---- outputs: atomic files, or stdout --------------------------------- */

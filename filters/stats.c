@@ -721,12 +721,10 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     options o = parse_command_line(argc, argv);
-    const char *in = (!o.path || strcmp(o.path, "-") == 0) ? "/dev/stdin" : o.path;
-    if ((o.json_path && same_file(in, o.json_path)) || (o.csv_path && same_file(in, o.csv_path)))
-        cli_die("refusing to overwrite the input %s", cli_name(o.path));
-    if (o.json_path && o.csv_path && same_path(o.json_path, o.csv_path))
-        cli_usage_error("--csv=%s and --json=%s name the same file", o.csv_path, o.json_path);
     err e;
+    const char *outs[] = {o.csv_path, o.json_path}, *ins[] = {o.path ? o.path : "-"};
+    if (check_not_inputs(outs, 2, ins, 1, &e) < 0)
+        cli_die_err(&e);
     FILE *f = ts_fopen_in(o.path, &e);
     if (!f)
         cli_die_err(&e);

@@ -75,8 +75,9 @@ int main(int argc, char **argv)
     atomic_file af = {0};
     FILE *out = stdout;
     if (output) {
-        if (same_file(output, path))
-            cli_die("%s: refusing to overwrite the input", output);
+        const char *outs[] = {output}, *ins[] = {path ? path : "-"};
+        if (check_not_inputs(outs, 1, ins, 1, &e) < 0)
+            cli_die_err(&e);
         if (af_open(&af, output, &e) < 0)
             cli_die_err(&e);
         out = af.f;

@@ -130,6 +130,16 @@ static void on_field(void *data, size_t len, void *vctx)
     on_field_slow(data ? data : "", len, c);
 }
 
+/* Does the whole field read as a number (strtod's syntax)? */
+static int looks_numeric(const char *s)
+{
+    char *end;
+    if (!*s)
+        return 0;
+    (void)strtod(s, &end);
+    return *end == '\0';
+}
+
 static void on_field_slow(const char *s, size_t len, parse_ctx *c)
 {
     if (!c->header_checked && c->field == 0) {
@@ -141,9 +151,10 @@ static void on_field_slow(const char *s, size_t len, parse_ctx *c)
         c->first[n] = '\0';
     }
     if (c->header_row) {
-        if (c->field == 1 && parse_uint(s, len) >= 0) {
-            /* a header names its columns: with numbers after it, the first field
-             * was a bad label (-1, 9.0, x), not a column name */
+        if (c->field == 1 && looks_numeric(c->first) && parse_uint(s, len) >= 0) {
+            /* a number that is not a label (-1, 9.0, +1) followed by a pixel value: a
+             * data row with a bad label, not a header (whose names may be numbers too:
+             * pandas writes label,0,1,...) */
             char what[120], b[40];
             snprintf(what, sizeof what, "label '%s' is not a non-negative integer",
                      shown(c->first, strlen(c->first), b));

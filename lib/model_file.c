@@ -70,7 +70,8 @@ uint64_t model_file_bound(const network *n, int with_state)
     uint64_t arrays = (uint64_t)n->nparams + n->nbuffers;
     if (with_state)
         arrays += 3 * (uint64_t)n->nparams + n->nbuffers;
-    /* + the architecture, class names (up to 65535 of up to 65535 bytes), meta and state text */
+    /* + the architecture, the class names (model_save writes names of at most 31 bytes:
+     * fm_class_name's), and 64 KiB for the meta and state text */
     return 4 * arrays + strlen(n->arch) + (uint64_t)n->nclass * 32 + (1u << 16);
 }
 

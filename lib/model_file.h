@@ -31,11 +31,12 @@ typedef struct train_state {
     float *best_buffers;  /* nbuffers */
 } train_state;
 
-/* Write n (and state, if not NULL) to path atomically. */
 /* An upper bound on the bytes model_save writes for n (with the training
  * state of a checkpoint, or without): train checks it against
  * MODEL_MAX_BYTES before it starts, not when the first checkpoint fails. */
 uint64_t model_file_bound(const network *n, int with_state);
+/* Write n (and state, if not NULL) to path atomically; refused if larger
+ * than MODEL_MAX_BYTES, which model_load would not read back. */
 int model_save(const char *path, const network *n, const char *meta, const train_state *state, err *e);
 /* Load a model; state (may be NULL) receives the training state if the file has one
  * (arrays malloc'ed; free with train_state_free). meta (may be NULL) gets a malloc'ed copy. */

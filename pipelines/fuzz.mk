@@ -78,7 +78,9 @@ $(VG_DIR)/bin/%: $(VG_DIR)/filters/%.o $(VG_DIR)/libfm.a
 
 valgrind: $(VG_DIR)/bin/csv2tensor $(VG_DIR)/bin/predict $(VG_DIR)/bin/confmat bin/csv2tensor bin/train bin/split
 	@pipelines/install-deps valgrind
-	bin/csv2tensor samples/fashion-mnist_train-2000.csv.gz | bin/split --head 600 -o $(VG_DIR)/train.ts
+	@# through a file: split --head stops reading at 600, which would end a pipe's writer by SIGPIPE (pipefail)
+	bin/csv2tensor samples/fashion-mnist_train-2000.csv.gz > $(VG_DIR)/train-2000.ts
+	bin/split --head 600 -o $(VG_DIR)/train.ts $(VG_DIR)/train-2000.ts
 	bin/train -q -a samples/small.arch -e 1 -j 1 -o $(VG_DIR)/tiny.bin $(VG_DIR)/train.ts
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 bash -o pipefail -c '$(VALGRIND) $(VG_DIR)/bin/csv2tensor \
 	    samples/fashion-mnist_test-500.csv.gz | $(VALGRIND) $(VG_DIR)/bin/predict -j 1 $(VG_DIR)/tiny.bin \

@@ -57,11 +57,15 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 }
 
 @test "no header row and a bad first label: an error, not a header silently skipped" {
-    for bad in -1 9.0 x +1; do
+    for bad in -1 9.0 +1 1e3; do
         zcat "$TEST" | sed -n 2,4p | sed "1s/^[0-9]*,/$bad,/" >"$T/nohdr.csv"
         run --separate-stderr -1 csv2tensor "$T/nohdr.csv"
         [ "$stderr" = "csv2tensor: $T/nohdr.csv: line 1, field 1: label '$bad' is not a non-negative integer" ]
     done
+    # a header whose column names are numbers (pandas writes label,0,1,...) is still a header
+    printf 'label,0,1,2,3\n1,0,10,20,30\n' >"$T/numhdr.csv"
+    run --separate-stderr -0 bash -c 'csv2tensor -s 2x2x1 "$1" | tensor2csv' _ "$T/numhdr.csv"
+    [ "$output" = $'label,pixel1,pixel2,pixel3,pixel4\n1,0,10,20,30' ]
 }
 
 @test "unlabelled CSV (784 columns): labels -1, round trip" {

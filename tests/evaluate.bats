@@ -80,7 +80,7 @@ setup() {
     [ "$stderr" = "evaluate: $BATS_TEST_TMPDIR/d.csv.gz is an input; refusing to overwrite it" ]
     run --separate-stderr -1 "$EVAL" -p "$BATS_TEST_TMPDIR/m.bin" "$BATS_TEST_TMPDIR/m.bin" "$BATS_TEST_TMPDIR/d.csv.gz"
     [ "$stderr" = "evaluate: $BATS_TEST_TMPDIR/m.bin is an input; refusing to overwrite it" ]
-    cmp "$BATS_TEST_TMPDIR/m.bin" "$MODEL" && cmp "$BATS_TEST_TMPDIR/d.csv.gz" "$SAMPLES/fashion-mnist_test-500.csv.gz"
+    cmp "$BATS_TEST_TMPDIR/m.bin" "$MODEL" && cmp "$BATS_TEST_TMPDIR/d.csv.gz" "$SAMPLES/fashion-mnist_test-500.csv.gz" || false
     run --separate-stderr -2 "$EVAL" -o "$BATS_TEST_TMPDIR/r" -p "$BATS_TEST_TMPDIR/r" "$MODEL" "$BATS_TEST_TMPDIR/d.csv.gz"
     [ "${stderr_lines[0]}" = "evaluate: -o and --png name the same file: $BATS_TEST_TMPDIR/r" ]
 }

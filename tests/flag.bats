@@ -141,6 +141,13 @@ images() {
     [ "$stderr" = "flag: $T/img5.ts: no image for flagged id 7" ]
     [ ! -e "$T/out.csv" ]
     [ ! -e "$T/th" ] # nothing written before every image was found
+    # an output that cannot be created fails before any thumbnail is written
+    images 10 >"$T/img10.ts"
+    run --separate-stderr -1 flag --budget 3 --images "$T/img10.ts" --thumbs "$T/th" -o "$T/nodir/r.csv" "$T/risk.ts"
+    [[ "$stderr" == "flag: $T/nodir/r.csv: cannot create: "* ]]
+    [ ! -e "$T/th" ]
+    run --separate-stderr -1 flag --budget 3 --images "$T/img10.ts" --thumbs "$T/th" --html "$T/nodir/r.html" "$T/risk.ts"
+    [ ! -e "$T/th" ]
     zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | sed -n 2,11p | csv2tensor >"$T/lab.ts"
     run --separate-stderr -1 flag --budget 3 --images "$T/lab.ts" --thumbs "$T/th" "$T/risk.ts"
     [[ "$stderr" == "flag: $T/lab.ts: record 8: id 7 has label "*", the predictions say 1 (not the same data?)" ]]

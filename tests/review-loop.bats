@@ -105,7 +105,7 @@ setup() {
 
 @test "pipelines/review: a CSV that does not convert stops it, even over an earlier run's stream" {
     run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$SAMPLES/fashion-mnist_test-500.csv.gz" --out "$T/out"
-    [ "$status" -eq 0 ] && [ -s "$T/out/test.ts" ]
+    [ "$status" -eq 0 ] && [ -s "$T/out/test.ts" ] || false
     zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | { head -n 50; echo '1,2,3'; cat; } >"$T/bad.csv"
     rm "$T/out/review.csv"
     run --separate-stderr "$TOP/pipelines/review" --val-preds "$T/test.preds" --test-preds "$T/test.preds" --test "$T/bad.csv" --out "$T/out"

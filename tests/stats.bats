@@ -176,7 +176,7 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
 @test "stats: refuses to write a report over its input" {
     cp "$TS" "$BATS_TEST_TMPDIR/copy.ts"
     run -1 --separate-stderr stats --json="$TS" "$TS"
-    [ "$stderr" = "stats: refusing to overwrite the input $TS" ]
+    [ "$stderr" = "stats: $TS: refusing to overwrite an input" ]
     cmp "$TS" "$BATS_TEST_TMPDIR/copy.ts"
 }
 

@@ -34,7 +34,7 @@ setup_file() {
     cmp "$BATS_TEST_TMPDIR/p1.ts" "$BATS_TEST_TMPDIR/p2.ts"
     train -q -a "$SAMPLES/small.arch" -e 1 -j 2 -s 6 -o "$BATS_TEST_TMPDIR/m3.bin" "$TRAIN_TS"
     predict "$BATS_TEST_TMPDIR/m3.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/p3.ts"
-    ! cmp -s "$BATS_TEST_TMPDIR/p1.ts" "$BATS_TEST_TMPDIR/p3.ts"
+    ! cmp -s "$BATS_TEST_TMPDIR/p1.ts" "$BATS_TEST_TMPDIR/p3.ts" || false
 }
 
 @test "train: --resume from an epoch's checkpoint gives the uninterrupted result" {
@@ -48,9 +48,10 @@ setup_file() {
     [ "$status" -eq 0 ]
     predict "$BATS_TEST_TMPDIR/full.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/a.ts"
     predict "$BATS_TEST_TMPDIR/resumed.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/b.ts"
-    predict "$BATS_TEST_TMPDIR/part.bin" "$VAL_TS" > "$BATS_TEST_TMPDIR/c.ts"
     cmp "$BATS_TEST_TMPDIR/a.ts" "$BATS_TEST_TMPDIR/b.ts"
-    ! cmp -s "$BATS_TEST_TMPDIR/a.ts" "$BATS_TEST_TMPDIR/c.ts"   # the third epoch did change the model
+    # the resumed run did train the third epoch (the model kept is the best epoch's, which
+    # may be the second: the predictions alone cannot tell)
+    [ "$(predict --summary "$BATS_TEST_TMPDIR/resumed.bin" | grep '^epochs_run=')" = "epochs_run=3" ]
     [ ! -e "$BATS_TEST_TMPDIR/c.ckpt" ]   # finished: the checkpoint is gone
 }
 
@@ -204,7 +205,7 @@ setup_file() {
     run --separate-stderr train "${opts[@]}" -e 2 --keep-checkpoint -o "$BATS_TEST_TMPDIR/b.bin" --resume "$TRAIN_TS"
     [ "$status" -eq 0 ]
     sed 's/^dense 10$/dense 11/; s/^conv \([0-9]*\)$/conv \1 k=5/' "$SAMPLES/small.arch" >"$arch"
-    ! cmp -s "$arch" "$SAMPLES/small.arch"
+    ! cmp -s "$arch" "$SAMPLES/small.arch" || false
     run --separate-stderr train "${opts[@]}" -e 3 -o "$BATS_TEST_TMPDIR/b.bin" --resume "$TRAIN_TS"
     [ "$stderr" = "train: $ck: the checkpoint's network is not the one -a $arch describes; resume with the same options" ]
 }
@@ -221,7 +222,7 @@ setup_file() {
     train -q -a "$SAMPLES/small.arch" -j 1 -e 2 --keep-checkpoint --checkpoint "$ck3" -o "$BATS_TEST_TMPDIR/c.bin" "$TRAIN_TS"
     run --separate-stderr -1 train -q -a "$SAMPLES/small.arch" -j 1 -e 1 --resume --checkpoint "$ck3" -o "$BATS_TEST_TMPDIR/d.bin" "$TRAIN_TS"
     [ "$stderr" = "train: $ck3: the checkpoint has run 2 epochs; --epochs 1 is fewer (it may only grow)" ]
-    [ -f "$ck3" ] && [ ! -e "$BATS_TEST_TMPDIR/d.bin" ]
+    [ -f "$ck3" ] && [ ! -e "$BATS_TEST_TMPDIR/d.bin" ] || false
     run --separate-stderr -2 train --summary --resume
     [ "${stderr_lines[0]}" = "train: --resume needs -o MODEL (its checkpoint is MODEL.ckpt) or --checkpoint FILE" ]
 }
