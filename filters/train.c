@@ -718,13 +718,13 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     if (o.val && load_dataset(&val, o.val, n, &e) < 0)
         cli_die_err(&e);
+    char data_crc[64]; /* which data: compared on --resume, recorded in the model */
+    data_crc_text(data_crc, sizeof data_crc, &train, o.val ? &val : NULL);
     if (o.resume) {
         /* an arch file gone since the run began: the checkpoint holds the network anyway */
         char *text = arch_text(o.arch, &e);
         if (!text && !o.quiet)
             fprintf(stderr, "train: note: %s; resuming with the checkpoint's network\n", e.msg);
-        char data_crc[64];
-        data_crc_text(data_crc, sizeof data_crc, &train, o.val ? &val : NULL);
         int bad = check_resume(&o, ckpt_meta ? ckpt_meta : "", n, train.n, data_crc, text, &e) < 0;
         free(text);
         free(ckpt_meta);
@@ -762,7 +762,7 @@ int main(int argc, char **argv)
     optim_kind kind = strcmp(o.optimizer, "sgd") == 0 ? OPT_SGD : strcmp(o.optimizer, "adamw") == 0 ? OPT_ADAMW : OPT_ADAM;
     run r = {0};
     r.ntrain = train.n;
-    data_crc_text(r.data_crc, sizeof r.data_crc, &train, o.val ? &val : NULL);
+    snprintf(r.data_crc, sizeof r.data_crc, "%s", data_crc);
     r.lr = o.lr;
     r.plat = (plateau){o.factor, o.min_lr, o.patience, 0, INFINITY};
     r.es = (early_stop){o.early, 0, INFINITY};

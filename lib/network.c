@@ -105,12 +105,8 @@ static int parse_layer(network *n, char **tok, int ntok, int *h, int *w, int *c,
             return err_set(e, "%s takes no options", kind);
         l.kind = kind[0] == 'r' ? LK_RELU : kind[0] == 'f' ? LK_FLATTEN : LK_SOFTMAX;
         l.h = *h, l.w = *w, l.c = *c;
-        if (l.kind == LK_FLATTEN) {
-            size_t len = (size_t)*h * (size_t)*w * (size_t)*c; /* before narrowing to int */
-            if (len > (1u << 24))
-                return err_set(e, "flatten: %zu values is too large", len);
-            l.h = l.w = 1, l.c = (int)len;
-        }
+        if (l.kind == LK_FLATTEN) /* fits an int: the input and every layer's output are at most 2^24 */
+            l.h = l.w = 1, l.c = *h * *w * *c;
         if (l.kind == LK_SOFTMAX && (*h != 1 || *w != 1))
             return err_set(e, "softmax needs a vector input (add flatten and dense)");
     } else if (strcmp(kind, "batchnorm") == 0) {
