@@ -93,7 +93,7 @@ setup_file() {
     diff <(train --summary) <(train --summary -a "$SAMPLES/default.arch")
     run --separate-stderr train --summary -a nosuch
     [ "$status" -eq 1 ]
-    [ "$stderr" = "train: nosuch: no such built-in architecture (built in: default, small, study, wide; a file path needs a '/' or an extension)" ]
+    [ "$stderr" = "train: nosuch: no such built-in architecture (built in: default, narrow, small, study, wide; a file path needs a '/' or an extension)" ]
     run --separate-stderr train --summary -a nosuch.arch
     [ "$status" -eq 1 ]
     [ "$stderr" = "train: nosuch.arch: cannot open architecture: No such file or directory" ]
@@ -113,7 +113,7 @@ setup_file() {
     # and with no preset, the default's
     train -q -a small -e 1 -j 1 -o "$BATS_TEST_TMPDIR/d.bin" "$TRAIN_TS"
     run predict --summary "$BATS_TEST_TMPDIR/d.bin"
-    for kv in preset=default normalise=standard optimizer=adamw lr=0.002 weight_decay=0.05 batch=128 \
+    for kv in preset=default normalise=standard optimizer=adamw lr=0.002 weight_decay=0.02 batch=128 \
               schedule=onecycle early_stop=0 augment=shift=1,flip smoothing=0.1; do
         grep -qx "$kv" <<< "$output" || { echo "missing $kv"; return 1; }
     done

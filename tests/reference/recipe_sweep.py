@@ -17,6 +17,9 @@ Usage: recipe_sweep.py NAME CONFIG_JSON LOGDIR
   gzipped: NAME.ts.gz); ARCH_DIR (environment) the folder of .arch files [samples/].
   Writes LOGDIR/NAME.log: the config, one JSON line per epoch, then a RESULT line
   (validation [loss, accuracy] of the kept epoch; the test set only with "test": 1).
+  Config keys beyond train's options: "train_limit": N trains on the first N training
+  images (what more data is worth); "save_probs": 1 saves the kept model's validation
+  probabilities as LOGDIR/NAME.val.npy (for ensembles).
 """
 import gzip, json, math, sys, time, os
 import numpy as np
@@ -38,9 +41,33 @@ def load_ts(path):
     return x, y, ids
 
 
+class Arch(nn.Module):
+    """Our sequential layers (lib/network.h), plus one thing our engine does not have:
+    'skip' ... 'add' residual blocks (the block's input is added to its output), to
+    find out whether such a layer type would pay before writing it in C (it did not:
+    README, "Recipes replayed in PyTorch")."""
+
+    def __init__(self, ops):
+        super().__init__()
+        self.mods = nn.ModuleList([m for k, m in ops if k == 'layer'])
+        self.kinds = [k for k, _ in ops]
+
+    def forward(self, x):
+        saved, it = [], iter(self.mods)
+        for k in self.kinds:
+            if k == 'skip':
+                saved.append(x)
+            elif k == 'add':
+                x = x + saved.pop()
+            else:
+                x = next(it)(x)
+        return x
+
+
 def parse_arch(path, bn_mom_default):
-    layers = []
+    ops = []
     c, h, w = 1, 28, 28
+    L = lambda m: ops.append(('layer', m))
     for line in open(path):
         t = line.split('#')[0].split()
         if not t:
@@ -53,30 +80,32 @@ def parse_arch(path, bn_mom_default):
             f = int(t[1]); ks = int(opts.get('k', 3)); st = int(opts.get('stride', 1))
             m = nn.Conv2d(c, f, ks, st, (ks - 1) // 2)
             nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
-            layers.append(m); c = f; h = (h + 2 * ((ks - 1) // 2) - ks) // st + 1; w = h
+            L(m); c = f; h = (h + 2 * ((ks - 1) // 2) - ks) // st + 1; w = h
         elif k == 'relu':
-            layers.append(nn.ReLU())
+            L(nn.ReLU())
         elif k == 'batchnorm':
             mom = float(t[1].split('=')[1]) if len(t) > 1 and t[1].startswith('momentum=') else bn_mom_default
             if c and h > 1:
-                layers.append(nn.BatchNorm2d(c, eps=1e-3, momentum=1 - mom))
+                L(nn.BatchNorm2d(c, eps=1e-3, momentum=1 - mom))
             else:
-                layers.append(nn.BatchNorm1d(c, eps=1e-3, momentum=1 - mom))
+                L(nn.BatchNorm1d(c, eps=1e-3, momentum=1 - mom))
         elif k == 'maxpool':
-            layers.append(nn.MaxPool2d(int(t[1]))); h //= int(t[1]); w = h
+            L(nn.MaxPool2d(int(t[1]))); h //= int(t[1]); w = h
         elif k == 'dropout':
-            layers.append(nn.Dropout(float(t[1])))
+            L(nn.Dropout(float(t[1])))
         elif k == 'flatten':
-            layers.append(nn.Flatten()); c = c * h * w; h = w = 1
+            L(nn.Flatten()); c = c * h * w; h = w = 1
         elif k == 'dense':
             m = nn.Linear(c, int(t[1]))
             nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
-            layers.append(m); c = int(t[1])
+            L(m); c = int(t[1])
+        elif k in ('skip', 'add'):
+            ops.append((k, None))
         elif k == 'softmax':
             pass
         else:
             raise SystemExit('unknown layer ' + k)
-    return nn.Sequential(*layers)
+    return Arch(ops)
 
 
 def augment(x, cfg, g):
@@ -131,6 +160,9 @@ def main():
     lim = cfg.get('limit')
     if lim:
         xtr, ytr, xva, yva, xte, yte = xtr[:lim], ytr[:lim], xva[:lim // 4], yva[:lim // 4], xte[:lim // 4], yte[:lim // 4]
+    tl = cfg.get('train_limit')  # the file's order is already mixed: 4,833-4,894 a class in the first 48,600
+    if tl:
+        xtr, ytr = xtr[:tl], ytr[:tl]
     T = lambda a: torch.tensor(np.ascontiguousarray(a), device=dev)
     xtr, ytr, xva, yva, xte, yte = T(xtr).float()[:, None], T(ytr), T(xva).float()[:, None], T(yva), T(xte).float()[:, None], T(yte)
     if cfg.get('normalise', 'standard') == 'unit':
@@ -245,6 +277,12 @@ def main():
     last_val = evaluate(net, xva, yva)
     last_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     net.load_state_dict(best_state)
+    if cfg.get('save_probs'):  # the kept model's validation probabilities, for ensembles
+        net.eval()
+        with torch.no_grad():
+            pr = torch.cat([F.softmax(net(((xva[i:i + 1000] - mean) / std).contiguous(memory_format=torch.channels_last)), 1)
+                            for i in range(0, xva.shape[0], 1000)])
+        np.save(f'{logdir}/{name}.val.npy', pr.cpu().numpy())
     res = {'name': name, 'best_ep': best_ep, 'epochs_run': ep, 'val': evaluate(net, xva, yva), 'last_val': last_val,
            'seconds': round(time.time() - t0, 1)}
     if cfg.get('test'):

@@ -4,19 +4,43 @@
 # 2 CPU cores one run takes hours). Exploration only: what it favours is then run
 # for real with bin/train, and the README's training table comes from those runs.
 #
-# usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim)
+# usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim shape regularise)
 #   DATA=data (train.ts val.ts test.ts, optionally gzipped), LOGS=out/sweep
 set -u
 cd "$(dirname "$0")/../.."
 LOGS=${LOGS:-out/sweep}
 mkdir -p "$LOGS/arch"
-cp samples/study.arch samples/default.arch "$LOGS/arch/"
+# "default.arch" here is the default network as it was when these groups were run:
+# dropout 0.3, now samples/narrow.arch (the regularise group led to today's default,
+# default_d10.arch below with weight decay 0.02)
+cp samples/study.arch "$LOGS/arch/"
+cp samples/narrow.arch "$LOGS/arch/default.arch"
 # two reshapes of the default at about its cost: v2 narrows the 28x28 stage to 24
 # channels and adds a second 128-channel conv; v3 keeps one conv at 28x28 instead
 awk '/^conv 32$/{print "conv 24"; next} {print} /^conv 128$/{print "relu\nbatchnorm\nconv 128"}' \
-    samples/default.arch > "$LOGS/arch/v2.arch"
+    samples/narrow.arch > "$LOGS/arch/v2.arch"
 awk 'NR>1 && /^conv 24$/ && seen++ {skip=2; next} skip {skip--; next} {sub(/^conv 24$/, "conv 32"); print}' \
     "$LOGS/arch/v2.arch" > "$LOGS/arch/v3.arch"
+# the "shape" group's networks, all at about the default's cost except res64 and wide:
+# residual blocks ('skip' ... 'add', a layer type only the replay has) over the
+# default's second convolutions (dskip), or a one-conv 28x28 stage and two-conv
+# residual blocks at 14x14 and 7x7 (res48, res64, res40x2; seq48 = res48 without them)
+head='maxpool 2\nflatten\ndropout 0.3\ndense 256\nrelu\nbatchnorm\ndropout 0.3\ndense 10\nsoftmax'
+cbr() { printf 'conv %s\nrelu\nbatchnorm\n' "$1"; }
+block() { printf 'skip\n'; cbr "$1"; cbr "$1"; printf 'add\n'; }
+{ echo 'input 28 28 1'; cbr 32; printf 'skip\n'; cbr 32; printf 'add\nmaxpool 2\n'; cbr 64
+  printf 'skip\n'; cbr 64; printf 'add\nmaxpool 2\n'; cbr 128; echo -e "$head"; } > "$LOGS/arch/dskip.arch"
+for c in 48 64; do
+    { echo 'input 28 28 1'; cbr 32; echo 'maxpool 2'; cbr $c; block $c; echo 'maxpool 2'
+      cbr $((2 * c)); block $((2 * c)); echo -e "$head"; } > "$LOGS/arch/res$c.arch"
+done
+grep -v '^skip$\|^add$' "$LOGS/arch/res48.arch" > "$LOGS/arch/seq48.arch"
+{ echo 'input 28 28 1'; cbr 24; echo 'maxpool 2'; cbr 40; block 40; echo 'maxpool 2'
+  cbr 80; block 80; block 80; echo -e "$head"; } > "$LOGS/arch/res40x2.arch"
+cp samples/wide.arch "$LOGS/arch/"
+# the "regularise" group's: the default with dropout 0.1, 0.2 or none
+for p in 0.1 0.2; do sed "s/^dropout 0.3/dropout $p/" samples/narrow.arch > "$LOGS/arch/default_d${p#0.}0.arch"; done
+grep -v '^dropout' samples/narrow.arch > "$LOGS/arch/default_d0.arch"
 export ARCH_DIR=$LOGS/arch
 PY=${PYTHON:-python3}
 
@@ -52,10 +76,40 @@ for g in "$@"; do
                          C[adamw_wd01_s$s]="{$G,\"opt\":\"adamw\",\"lr\":0.002,\"wd\":0.1,\"seed\":$s}"; done
         C[sgd_lr02_wd1e3]="{$G,\"opt\":\"sgd\",\"lr\":0.2,\"wd\":0.001,\"seed\":1}"
         C[adamw_batch64]="{$G,\"opt\":\"adamw\",\"lr\":0.002,\"wd\":0.05,\"batch\":64,\"seed\":1}" ;;
-    *) echo "recipe_sweep.sh: unknown group '$g' (study default long optim)" >&2; exit 2 ;;
+    shape)  # other networks at the default's cost (18 epochs of 22 M multiply-adds), or epochs to match
+        for s in 1 2 3; do C[def18_s$s]="{$D,\"epochs\":18,\"shift\":1,\"seed\":$s}"
+                           C[res48_18_s$s]="{$D,\"arch\":\"res48.arch\",\"epochs\":18,\"shift\":1,\"seed\":$s}"; done
+        for s in 1 2; do C[dskip18_s$s]="{$D,\"arch\":\"dskip.arch\",\"epochs\":18,\"shift\":1,\"seed\":$s}"
+                         C[seq48_18_s$s]="{$D,\"arch\":\"seq48.arch\",\"epochs\":18,\"shift\":1,\"seed\":$s}"
+                         C[res64_11_s$s]="{$D,\"arch\":\"res64.arch\",\"epochs\":11,\"shift\":1,\"seed\":$s}"
+                         C[res40x2_19_s$s]="{$D,\"arch\":\"res40x2.arch\",\"epochs\":19,\"shift\":1,\"seed\":$s}"
+                         C[wide8_s$s]="{$D,\"arch\":\"wide.arch\",\"epochs\":8,\"shift\":1,\"seed\":$s}"
+                         C[def24_s$s]="{$D,\"epochs\":24,\"shift\":1,\"seed\":$s}"; done
+        C[def24_s3]="{$D,\"epochs\":24,\"shift\":1,\"seed\":3}"
+        for s in 1 2; do C[def30_s$s]="{$D,\"epochs\":30,\"shift\":1,\"seed\":$s}"; done
+        C[res64_18_s1]="{$D,\"arch\":\"res64.arch\",\"epochs\":18,\"shift\":1,\"seed\":1}"
+        C[res48_24_s1]="{$D,\"arch\":\"res48.arch\",\"epochs\":24,\"shift\":1,\"seed\":1}"
+        C[res48_18_lr004_s1]="{$D,\"arch\":\"res48.arch\",\"epochs\":18,\"shift\":1,\"lr\":0.004,\"seed\":1}"
+        C[def18_b256_s1]="{$D,\"epochs\":18,\"shift\":1,\"batch\":256,\"lr\":0.004,\"seed\":1}"
+        for s in 1 2 3 4; do C[def9_s$s]="{$D,\"epochs\":9,\"shift\":1,\"save_probs\":1,\"seed\":$s}"; done ;;
+    regularise)  # less regularisation for a short run; the default's test spread; what more data is worth
+        R="$D,\"epochs\":18,\"shift\":1"
+        for s in 4 5 6 7 8 9; do C[def18_test_s$s]="{$R,\"test\":1,\"save_probs\":1,\"seed\":$s}"; done
+        for s in 1 2 3; do C[def18_tl48600_s$s]="{$R,\"train_limit\":48600,\"seed\":$s}"
+                           C[d0_s$s]="{$R,\"arch\":\"default_d0.arch\",\"seed\":$s}"
+                           C[d20_s$s]="{$R,\"arch\":\"default_d20.arch\",\"seed\":$s}"; done
+        for s in 1 2 3 4 5 6; do C[d10_s$s]="{$R,\"arch\":\"default_d10.arch\",\"seed\":$s}"
+                                 C[d10_wd02_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.02,\"seed\":$s}"; done
+        for s in 1 2 3 4; do C[d0_wd02_s$s]="{$R,\"arch\":\"default_d0.arch\",\"wd\":0.02,\"seed\":$s}"; done
+        for s in 1 2; do C[def18_nosmooth_s$s]="{$R,\"smoothing\":0,\"seed\":$s}"
+                         C[d10_erase_s$s]="{$R,\"arch\":\"default_d10.arch\",\"erase\":0.25,\"seed\":$s}"
+                         C[d10_wd01_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.01,\"seed\":$s}"
+                         C[d10_wd0_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0,\"seed\":$s}"
+                         C[d10_wd02_erase_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"seed\":$s}"; done ;;
+    *) echo "recipe_sweep.sh: unknown group '$g' (study default long optim shape regularise)" >&2; exit 2 ;;
     esac
 done
-[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... (study default long optim)" >&2; exit 2; }
+[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... (study default long optim shape regularise)" >&2; exit 2; }
 pids=
 for n in "${!C[@]}"; do
     $PY tests/reference/recipe_sweep.py "$n" "${C[$n]}" "$LOGS" > "$LOGS/$n.out" 2>&1 &
