@@ -104,8 +104,8 @@ help:
 	  'make train         the default network and recipe (about 20 min) -> models/default.bin, reports/default-test.txt' \
 	  'make train-long    the long preset (about 80 min) -> models/long.bin, reports/long-test.txt' \
 	  'make train-reference  the Keras study'"'"'s network and recipe -> models/study.bin, reports/study-test.txt' \
-	  'make train-ensemble   the long preset averaged with it on the default network -> reports/ensemble-test.txt' \
-	  'make ablation      what each switch of the default recipe is worth, on a subset -> out/ablation/' \
+	  'make train-ensemble   the long preset averaged with it on narrow.arch -> reports/ensemble-test.txt' \
+	  'make ablation      what each switch of the previous default recipe was worth, on a subset -> out/ablation/' \
 	  'make evaluate      the default model on the test set, the study'"'"'s evaluation -> reports/evaluate.txt' \
 	  'make review        the human-in-the-loop demo -> reports/review/' \
 	  'make bench         benchmarks against PyTorch and pandas (bench-nn, bench-csv)' \

@@ -29,7 +29,8 @@ static const char usage[] =
     "  -p, --preset NAME       a named network and recipe (below) [default]; any option\n"
     "                          given as well overrides the preset's, whatever the order\n"
     "Data and network:\n"
-    "  -a, --arch NAME|FILE    a built-in architecture (%s) or an .arch file\n"
+    "  -a, --arch NAME|FILE    a built-in architecture (%s)\n"
+    "                          or an .arch file\n"
     "      --val FILE          validation stream: decides the best epoch and the schedule\n"
     "      --normalise MODE    unit: x/255 (the study) | standard: (x-mean)/std of the data\n"
     "      --summary           print the model summary (like Keras) and exit\n"
@@ -553,7 +554,7 @@ static int check_resume(const options *o, const char *saved, const network *n, s
     /* a checkpoint from before presets took train's old defaults */
     const char *hint = kv_get(saved, "preset", had, sizeof had)
                            ? ""
-                           : " (it predates presets: its defaults are --preset study --normalise standard -a default)";
+                           : " (it predates presets: its defaults are --preset study --normalise standard -a narrow)";
     char *save = NULL;
     for (char *line = strtok_r(recipe, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');

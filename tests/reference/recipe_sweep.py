@@ -160,9 +160,9 @@ def main():
     lim = cfg.get('limit')
     if lim:
         xtr, ytr, xva, yva, xte, yte = xtr[:lim], ytr[:lim], xva[:lim // 4], yva[:lim // 4], xte[:lim // 4], yte[:lim // 4]
-    tl = cfg.get('train_limit')  # the file's order is already mixed: 4,833-4,894 a class in the first 48,600
-    if tl:
-        xtr, ytr = xtr[:tl], ytr[:tl]
+    train_limit = cfg.get('train_limit')  # the file's order is already mixed: 4,833-4,894 a class in the first 48,600
+    if train_limit:
+        xtr, ytr = xtr[:train_limit], ytr[:train_limit]
     T = lambda a: torch.tensor(np.ascontiguousarray(a), device=dev)
     xtr, ytr, xva, yva, xte, yte = T(xtr).float()[:, None], T(ytr), T(xva).float()[:, None], T(yva), T(xte).float()[:, None], T(yte)
     if cfg.get('normalise', 'standard') == 'unit':
