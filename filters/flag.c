@@ -329,8 +329,9 @@ typedef struct thumb_set {
     uint32_t H, W, C;
 } thumb_set;
 
-/* Reads the image stream once, keeping the flagged images: a wrong or
- * truncated image stream is an error before any output exists. */
+/* Reads the whole image stream once, keeping the flagged images: a wrong or
+ * truncated image stream is an error before any output exists (and a writer
+ * upstream is not cut off by a closed pipe). */
 static void read_thumbs(thumb_set *th, const options *o, const pred_table *t, const conf_item *it, size_t m)
 {
     flagged_id *want = malloc((m ? m : 1) * sizeof *want);
@@ -367,7 +368,7 @@ static void read_thumbs(thumb_set *th, const options *o, const pred_table *t, co
     long got;
     size_t nfound = 0;
     unsigned char *img = big; /* read into the enlargement buffer: it is at least one image long */
-    while (nfound < m && (got = ts_read(rd, 1, &id, &label, img, &e)) == 1) {
+    while ((got = ts_read(rd, 1, &id, &label, img, &e)) == 1) {
         flagged_id key = {id, 0};
         flagged_id *hit = bsearch(&key, want, m, sizeof *want, cmp_flagged);
         if (!hit || found[hit - want])
@@ -380,9 +381,9 @@ static void read_thumbs(thumb_set *th, const options *o, const pred_table *t, co
         found[hit - want] = 1;
         nfound++;
     }
+    if (got < 0)
+        cli_die_err(&e);
     if (nfound < m) {
-        if (got < 0)
-            cli_die_err(&e);
         for (size_t i = 0; i < m; i++)
             if (!found[i])
                 cli_die("%s: no image for flagged id %u", name, want[i].id);
@@ -582,12 +583,17 @@ static void rule_str(char *buf, size_t len, conf_kind kind, double conf, int inc
 }
 
 /* Chooses the threshold on the validation stream for --target-accuracy:
- * returns the confidence below which records are flagged. */
-static double calibrate(const options *o)
+ * returns the confidence below which records are flagged. The validation
+ * predictions must have the flagged ones' k classes: a margin or entropy
+ * cut-off does not carry over between class counts. */
+static double calibrate(const options *o, int k)
 {
     pred_table v;
     load_or_die(&v, o->calibrate);
     need_labels(&v, o->calibrate, "--calibrate");
+    if (v.k != k)
+        cli_die("%s: %d scores per record, but %s has %d (not the same model?)", cli_name(o->calibrate), v.k,
+                cli_name(o->path), k);
     conf_item *it = items_of(&v, o->kind);
     long m = conf_cut_for_accuracy(it, v.n, o->target);
     if (m < 0)
@@ -618,13 +624,13 @@ static void review_sheet(const options *o)
     const char *ins[] = {o->path ? o->path : "-", o->images, o->calibrate, o->class_names};
     if (check_not_inputs(outs, 2, ins, 4, &e) < 0)
         cli_die_err(&e);
-    double conf_cut = 0;
-    if (o->have_target)
-        conf_cut = calibrate(o);
-    else if (o->have_threshold)
-        conf_cut = conf_from_score((float)o->threshold, o->kind); /* probabilities are f32: 0.7 means 0.7f */
     pred_table t;
     load_or_die(&t, o->path);
+    double conf_cut = 0;
+    if (o->have_target)
+        conf_cut = calibrate(o, t.k);
+    else if (o->have_threshold)
+        conf_cut = conf_from_score((float)o->threshold, o->kind); /* probabilities are f32: 0.7 means 0.7f */
     rc_classes cl;
     if (rc_classes_init(&cl, t.k, o->class_names, &e) < 0)
         cli_die_err(&e);

@@ -1,5 +1,6 @@
 /* predict - class probabilities for every record of an image stream. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +153,19 @@ int main(int argc, char **argv)
         if (nviews > 1)
             for (size_t k = 0; k < (size_t)B * n->nclass; k++)
                 avg[k] /= (float)nviews;
-        for (int i = 0; i < B; i++)
+        for (int i = 0; i < B; i++) {
+            /* weights the loader accepts (finite) can still overflow to inf - inf: no NaN goes downstream */
+            for (int k = 0; k < n->nclass; k++)
+                if (!isfinite(avg[(size_t)i * n->nclass + k])) {
+                    ts_fail(out);
+                    cli_die("%s: record %llu: the model %s gives a non-finite probability (damaged weights?)", name,
+                            (unsigned long long)(ts_records_read(r) - (uint64_t)B + (uint64_t)i + 1), model_path);
+                }
             if (ts_write(out, ids[i], labels[i], avg + (size_t)i * n->nclass, &e) < 0) {
                 ts_fail(out);
                 cli_die_err(&e);
             }
+        }
     }
     if (ts_finish(out, &e) < 0)
         cli_die_err(&e);

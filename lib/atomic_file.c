@@ -32,7 +32,7 @@ static void track(const char *tmp)
     if (!handlers_installed) {
         handlers_installed = 1;
         atexit(remove_pending);
-        int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+        int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE}; /* SIGPIPE: a closed stdout mid-write */
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
             struct sigaction sa, old;
             if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_DFL)
@@ -83,6 +83,14 @@ int af_open(atomic_file *af, const char *path, err *e)
     }
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(af->tmp);
+    if (fd < 0 && errno == ENAMETOOLONG) {
+        /* a legal name within 11 bytes of NAME_MAX: a short temporary name in the same
+         * directory instead (the rename stays within one file system) */
+        const char *slash = strrchr(path, '/');
+        int dirlen = slash ? (int)(slash - path + 1) : 0;
+        snprintf(af->tmp, sizeof af->tmp, "%.*s.fm-tmp.XXXXXX", dirlen, path);
+        fd = mkstemp(af->tmp);
+    }
     if (fd < 0)
         return err_set(e, "%s: cannot create: %s", path, strerror(errno));
     mode_t um = umask(0); /* mkstemp makes 0600; outputs are ordinary files */

@@ -100,6 +100,13 @@ images() {
     [ "$(echo "$output" | cut -d, -f1 | tr '\n' ' ')" = "id 9 8 " ]
 }
 
+@test "--calibrate: the validation predictions must have the same number of classes" {
+    printf '0 0 0.5 0.3 0.2\n1 1 0.1 0.8 0.1\n2 2 0.2 0.2 0.6\n' | python3 "$MK" --classes 3 >"$T/cal3.ts"
+    run --separate-stderr -1 flag --target-accuracy 0.5 --score entropy --calibrate "$T/cal3.ts" "$T/risk.ts"
+    [ "$stderr" = "flag: $T/cal3.ts: 3 scores per record, but $T/risk.ts has 2 (not the same model?)" ]
+    [ -z "$output" ]
+}
+
 @test "--calibrate needs labels; labels-free input has no true_* columns" {
     sed 's/^\([0-9]*\) [01] /\1 -1 /' "$FIX/flag-risk.txt" | python3 "$MK" --classes 2 >"$T/nolab.ts"
     run --separate-stderr -1 flag --target-accuracy 0.9 --calibrate "$T/nolab.ts" "$T/risk.ts"
@@ -148,6 +155,18 @@ images() {
     [ ! -e "$T/th" ]
     run --separate-stderr -1 flag --budget 3 --images "$T/img10.ts" --thumbs "$T/th" --html "$T/nodir/r.html" "$T/risk.ts"
     [ ! -e "$T/th" ]
+    # the whole image stream is read and checked, not only up to the last flagged image
+    images 12 | head -c -100 >"$T/img12cut.ts"
+    run --separate-stderr -1 flag --budget 3 --images "$T/img12cut.ts" --thumbs "$T/th" -o "$T/out.csv" "$T/risk.ts"
+    [[ "$stderr" == "flag: $T/img12cut.ts: record 12: truncated"* ]]
+    [ ! -e "$T/out.csv" ]
+    [ ! -e "$T/th" ]
+    # so a writer upstream is never cut off by a closed pipe
+    # (500 images: more than a pipe holds, so a reader that stops early would kill csv2tensor)
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f2- >"$T/img500.csv"
+    run bash -c 'set -o pipefail; csv2tensor -L "$1" | flag --budget 1 --images - --thumbs "$2" "$3" >/dev/null 2>&1; echo $?' _ \
+        "$T/img500.csv" "$T/th2" "$T/risk.ts"
+    [ "$output" = "0" ]
     zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | sed -n 2,11p | csv2tensor >"$T/lab.ts"
     run --separate-stderr -1 flag --budget 3 --images "$T/lab.ts" --thumbs "$T/th" "$T/risk.ts"
     [[ "$stderr" == "flag: $T/lab.ts: record 8: id 7 has label "*", the predictions say 1 (not the same data?)" ]]

@@ -282,6 +282,23 @@ setup() {
     [ "$stderr" = "predict: $T/none.bin: No such file or directory" ]
 }
 
+@test "model: finite weights that overflow: predict stops at the first non-finite probability" {
+    # every parameter 3e38: the loader accepts it (all finite), the sums overflow to inf - inf
+    python3 -c '
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read()[:-4])
+o = 20 + struct.unpack_from("<I", d, 16)[0]              # magic, version, flags, arch text (lib/model_file.h)
+k = struct.unpack_from("<I", d, o)[0]; o += 4
+for _ in range(k):                                        # class names
+    o += 2 + struct.unpack_from("<H", d, o)[0]
+o += 8                                                    # normalisation mean, std
+n = struct.unpack_from("<Q", d, o)[0]; o += 8
+struct.pack_into("<%df" % n, d, o, *([3e38] * n))
+open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d))))' "$M/tiny.bin" "$T/m.bin"
+    run --separate-stderr -1 predict -j 1 "$T/m.bin" "$M/tiny.ts"
+    [ "$stderr" = "predict: $M/tiny.ts: record 1: the model $T/m.bin gives a non-finite probability (damaged weights?)" ]
+}
+
 @test "model: another format version, with a hint" {
     # version 2 with a correct CRC, so the version check is what fails
     python3 -c '
@@ -676,6 +693,17 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     [ "$stderr" = "train: /dev/full: write error: No space left on device" ]
 }
 
+@test "output names: a legal name near NAME_MAX is written; one over it fails and leaves nothing" {
+    mkdir "$T/names"
+    long=$(printf 'c%.0s' $(seq 250))   # 250 bytes: NAME.tmp.XXXXXX would pass the 255-byte limit
+    split -n 1 -o "$T/names/$long" "$M/tiny.ts"
+    [ "$(ls -A "$T/names")" = "$long" ]
+    rm "$T/names/$long"
+    run --separate-stderr -1 split -n 1 -o "$T/names/${long}dddddd" "$M/tiny.ts"
+    [[ "$stderr" == "split: $T/names/${long}dddddd: "*"File name too long" ]]
+    [ -z "$(ls -A "$T/names")" ]
+}
+
 @test "closed pipe: filters end quietly on SIGPIPE (| head -c 100)" {
     run --separate-stderr bash -c "csv2tensor '$SAMPLES/fashion-mnist_train-2000.csv.gz' | tensor2csv --no-header | head -c 100 > /dev/null; echo \${PIPESTATUS[@]}"
     [ "$output" = "141 141 0" ]
@@ -683,6 +711,11 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     run --separate-stderr bash -c "csv2tensor '$SAMPLES/fashion-mnist_train-2000.csv.gz' | split -n 1000 | head -c 100 > /dev/null; echo \${PIPESTATUS[@]}"
     [ "$output" = "141 141 0" ]
     [ -z "$stderr" ]
+    # the file beside the closed stdout is not left behind as a temporary either
+    csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" > "$T/all.ts"
+    run --separate-stderr bash -c "split --ratio 0.1 --seed 1 -o - -O '$T/val.ts' '$T/all.ts' | head -c 100 > /dev/null; echo \${PIPESTATUS[0]}"
+    [ "$output" = "141" ]
+    no_output "$T/val.ts"
 }
 
 # ==================================================================== interrupted training
