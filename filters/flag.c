@@ -655,8 +655,16 @@ static void review_sheet(const options *o)
      * can be created: the thumbnails' directory first (with its parents, so that
      * -o and --html may go into it), then the temporary files of -o and --html. */
     static thumb_set th; /* static: reachable when an error exits (quiet leak checkers) */
-    if (o->thumbs && m > 0)
+    if (o->thumbs && m > 0) {
         read_thumbs(&th, o, &t, it, m);
+        for (size_t i = 0; i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
+            char path[4200];
+            snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, th.want[i].id);
+            const char *thumb[] = {path};
+            if (check_not_inputs(thumb, 1, ins, 4, &e) < 0)
+                cli_die_err(&e);
+        }
+    }
     int created = 0;
     if (o->thumbs && make_dirs(o->thumbs, &created, &e) < 0)
         cli_die_err(&e);

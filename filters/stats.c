@@ -722,8 +722,14 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    const char *outs[] = {o.csv_path, o.json_path}, *ins[] = {o.path ? o.path : "-"};
-    if (check_not_inputs(outs, 2, ins, 1, &e) < 0)
+    char mean_png[4200] = "", grid_png[4200] = ""; /* --png-dir's two pictures */
+    if (o.png_dir) {
+        snprintf(mean_png, sizeof mean_png, "%s/mean-images.png", o.png_dir);
+        snprintf(grid_png, sizeof grid_png, "%s/grid.png", o.png_dir);
+    }
+    const char *outs[] = {o.csv_path, o.json_path, o.png_dir ? mean_png : NULL, o.png_dir ? grid_png : NULL};
+    const char *ins[] = {o.path ? o.path : "-"};
+    if (check_not_inputs(outs, 4, ins, 1, &e) < 0)
         cli_die_err(&e);
     FILE *f = ts_fopen_in(o.path, &e);
     if (!f)

@@ -573,6 +573,16 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
     run --separate-stderr -1 merge --reviews /dev/null -n "$T/names.txt" -o "$T/names.txt" "$T/p.ts"
     [ "$stderr" = "merge: $T/names.txt: refusing to overwrite an input" ]
     cmp "$T/names.txt" "$T/names0.txt" && cmp "$T/p.ts" "$M/tiny.preds" || false
+    # files a program names itself in a directory: stats' pictures, flag's thumbnails
+    mkdir "$T/pics" "$T/th"
+    cp "$M/tiny.ts" "$T/pics/grid.png"
+    run --separate-stderr -1 stats --png-dir "$T/pics" "$T/pics/grid.png"
+    [ "$stderr" = "stats: $T/pics/grid.png: refusing to overwrite an input" ]
+    thumb=$(printf 'id-%06u.png' "$(flag --budget 1 "$M/tiny.preds" 2>/dev/null | sed -n 2p | cut -d, -f1)")
+    cp "$M/tiny.preds" "$T/th/$thumb"
+    run --separate-stderr -1 flag --budget 1 --images "$M/tiny.ts" --thumbs "$T/th" "$T/th/$thumb"
+    [ "$stderr" = "flag: $T/th/$thumb: refusing to overwrite an input" ]
+    cmp "$T/pics/grid.png" "$M/tiny.ts" && cmp "$T/th/$thumb" "$M/tiny.preds" || false
 }
 
 @test "an input that is also stdout's file: CSV and review sheets too" {
