@@ -102,11 +102,15 @@ int main(int argc, char **argv)
 
     const size_t elems = net_in_elems(n);
     net_work *w = net_work_new(n, batch, threads, 0, &e);
-    float *raw = malloc((size_t)batch * elems * sizeof(float));
-    float *avg = malloc((size_t)batch * n->nclass * sizeof(float));
-    uint32_t *ids = malloc((size_t)batch * sizeof *ids);
-    int32_t *labels = malloc((size_t)batch * sizeof *labels);
-    float *tmp = malloc(elems * sizeof(float)); /* scratch for shift_image */
+    /* static: still reachable when cli_die exits mid-stream (quiet leak checkers) */
+    static float *raw, *avg, *tmp;
+    static uint32_t *ids;
+    static int32_t *labels;
+    raw = malloc((size_t)batch * elems * sizeof(float));
+    avg = malloc((size_t)batch * n->nclass * sizeof(float));
+    ids = malloc((size_t)batch * sizeof *ids);
+    labels = malloc((size_t)batch * sizeof *labels);
+    tmp = malloc(elems * sizeof(float)); /* scratch for shift_image */
     if (!w || !raw || !avg || !ids || !labels || !tmp)
         cli_die("out of memory for a batch of %d", batch);
     ts_header oh = ts_vector_header(TS_F32, (uint32_t)n->nclass, (uint32_t)n->nclass);
