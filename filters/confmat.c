@@ -529,14 +529,14 @@ int main(int argc, char **argv)
     if (f != stdin)
         fclose(f);
 
+    if (o.png) /* first: a picture that cannot be written fails before any report is printed */
+        write_png(&t, o.png);
     summary s = summarise(&t);
     switch (o.fmt) {
     case OUT_TEXT: print_text(&t, &s, &o); break;
     case OUT_CSV: print_csv(&t); break;
     case OUT_JSON: print_json(&t, &s, &o); break;
     }
-    if (o.png)
-        write_png(&t, o.png);
     free(s.m);
     free(t.cm);
     free(x);

@@ -1,4 +1,6 @@
 /* csv2tensor - Kaggle-layout image CSV (plain or gzip) to a tensor stream. */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +35,28 @@ typedef struct options {
     const char *path;
 } options;
 
+/* One size of --shape: digits only (sscanf's %u took signs and wrapped past 2^32). */
+static int parse_size(const char **p, unsigned long *v)
+{
+    if (!isdigit((unsigned char)**p))
+        return -1;
+    char *end;
+    errno = 0;
+    *v = strtoul(*p, &end, 10);
+    *p = end;
+    return errno ? -1 : 0;
+}
+
 static void parse_shape(const char *s, options *o)
 {
-    unsigned h, w, c;
-    char tail;
-    int n = sscanf(s, "%ux%ux%u%c", &h, &w, &c, &tail);
-    if (n == 2 + 0 && sscanf(s, "%ux%u%c", &h, &w, &tail) == 2)
-        c = 1, n = 3;
-    if (n != 3 || !h || !w || !c || h > 65536 || w > 65536 || c > 4096 || (uint64_t)h * w * c > TS_MAX_ELEMS)
+    unsigned long h, w, c = 1;
+    const char *p = s;
+    int ok = parse_size(&p, &h) == 0 && *p++ == 'x' && parse_size(&p, &w) == 0;
+    if (ok && *p == 'x')
+        p++, ok = parse_size(&p, &c) == 0;
+    if (!ok || *p || !h || !w || !c || h > 65536 || w > 65536 || c > 4096 || (uint64_t)h * w * c > TS_MAX_ELEMS)
         cli_usage_error("--shape: expected HxWxC with positive sizes, got '%s'", s);
-    o->h = h, o->w = w, o->c = c;
+    o->h = (uint32_t)h, o->w = (uint32_t)w, o->c = (uint32_t)c;
 }
 
 static options parse_command_line(int argc, char **argv)

@@ -245,7 +245,7 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
 # ---- usage, help, output errors ------------------------------------------------
 
 @test "usage errors: exit 2, nothing on stdout" {
-    for args in "--bogus" "-s" "--shape 0x28" "--shape 28" "--shape 28x28x1x1" "--shape axb" \
+    for args in "--bogus" "-s" "--shape 0x28" "--shape 28" "--shape 28x28x1x1" "--shape axb" "--shape 4294967324x28x1" "--shape -1x28" \
         "--classes 0" "--classes x" "--classes 70000" "a.csv b.csv"; do
         run --separate-stderr csv2tensor $args </dev/null
         [ "$status" -eq 2 ] || { echo "args: $args status $status"; false; }

@@ -697,6 +697,10 @@ tensor2csv: <stdin>: record 3: truncated (got 1 of 12 bytes)" ]
 @test "full disk: files named on the command line" {
     run --separate-stderr -1 confmat --png /dev/full "$M/tiny.preds"
     [ "$stderr" = "confmat: /dev/full: write error: No space left on device" ]
+    [ -z "$output" ] # the picture is written first: no report from a run that failed
+    run --separate-stderr -1 confmat --png "$T/nodir/cm.png" "$M/tiny.preds"
+    [[ "$stderr" == "confmat: $T/nodir/cm.png: cannot create: "* ]]
+    [ -z "$output" ]
     run --separate-stderr -1 split -n 1 -o /dev/full "$M/tiny.ts"
     [[ "$stderr" =~ ^"split: /dev/full: ".*"No space left on device"$ ]]
     run --separate-stderr -1 train -q -a "$M/tiny.arch" -e 1 -j 1 --checkpoint "$T/ck" -o /dev/full "$M/tiny.ts"
