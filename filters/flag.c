@@ -59,6 +59,7 @@ static const char usage[] =
     "         -o review.csv test.preds   (then fill reviewer_label and run merge)\n";
 
 #define MAX_BUDGETS 32
+#define THUMB_NAME "id-%06u.png" /* a thumbnail's file name in --thumbs DIR, from its record id */
 
 typedef struct options {
     int have_threshold, have_budget, have_target;
@@ -409,12 +410,12 @@ static void write_thumbs(const thumb_set *th, const options *o, int created)
         for (size_t y = 0; y < (size_t)H * S; y++)
             for (size_t x = 0; x < (size_t)W * S; x++)
                 memcpy(big + (y * W * S + x) * C, src + ((y / S) * W + x / S) * C, C);
-        snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, want[i].id);
+        snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, want[i].id);
         int rc = C == 1 ? png_write_gray(path, W * (uint32_t)S, H * (uint32_t)S, big, &e)
                         : png_write_rgb(path, W * (uint32_t)S, H * (uint32_t)S, big, &e);
         if (rc < 0) {
             for (size_t j = 0; j < i; j++) {
-                snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, want[j].id);
+                snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, want[j].id);
                 unlink(path);
             }
             if (created)
@@ -513,7 +514,7 @@ static void write_html(FILE *f, const options *o, const pred_table *t, const rc_
         const pred_rec *r = &t->r[it[i].order];
         fprintf(f, "<tr><td>%zu</td><td><img src=\"", i + 1);
         put_html(f, rel);
-        fprintf(f, "/id-%06u.png\" alt=\"id %u\"></td><td>%u</td><td>%d ", r->id, r->id, r->id, r->c1);
+        fprintf(f, "/" THUMB_NAME "\" alt=\"id %u\"></td><td>%u</td><td>%d ", r->id, r->id, r->id, r->c1);
         put_html(f, cl->names[r->c1]);
         fprintf(f, "</td><td>%.4f</td><td>%d ", r->p1, r->c2);
         put_html(f, cl->names[r->c2]);
@@ -566,7 +567,7 @@ static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_c
         fprintf(f, "%.6f,%.6f,", r->p2, r->score[o->kind]);
         if (o->thumbs) {
             char img[4200];
-            snprintf(img, sizeof img, "%s/id-%06u.png", rel, r->id);
+            snprintf(img, sizeof img, "%s/" THUMB_NAME, rel, r->id);
             rc_put_field(f, img);
         }
         fputs(",\n", f);
@@ -659,7 +660,7 @@ static void review_sheet(const options *o)
         read_thumbs(&th, o, &t, it, m);
         for (size_t i = 0; i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
             char path[4200];
-            snprintf(path, sizeof path, "%s/id-%06u.png", o->thumbs, th.want[i].id);
+            snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, th.want[i].id);
             const char *thumb[] = {path};
             if (check_not_inputs(thumb, 1, ins, 4, &e) < 0)
                 cli_die_err(&e);

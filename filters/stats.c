@@ -43,6 +43,8 @@ static const char usage[] =
     "\n"
     "Example: csv2tensor < fashion-mnist_train.csv | stats --json=stats.json --png-dir pics\n";
 
+#define MEAN_PNG "mean-images.png" /* --png-dir's two pictures */
+#define GRID_PNG "grid.png"
 #define MAX_CLASSES 65536 /* labels per stream at most (when the header states no class count) */
 
 typedef struct options {
@@ -695,7 +697,7 @@ static int write_pictures(const stats *s, err *e)
                     to_byte(c->image_sum[px * s->channels + ch] / (double)c->n, s->o->lo, s->o->hi);
         canvas_tile(&cv, s, 0, r, img);
     }
-    if (canvas_write(&cv, dir, "mean-images.png", e) < 0)
+    if (canvas_write(&cv, dir, MEAN_PNG, e) < 0)
         goto fail;
 
     /* grid.png: the first N images of each class, one class per row. */
@@ -706,7 +708,7 @@ static int write_pictures(const stats *s, err *e)
         for (int i = 0; c && i < c->ngrid; i++)
             canvas_tile(&cv, s, r, i, c->grid + (size_t)i * npx);
     }
-    if (canvas_write(&cv, dir, "grid.png", e) < 0)
+    if (canvas_write(&cv, dir, GRID_PNG, e) < 0)
         goto fail;
     free(img);
     return 0;
@@ -722,10 +724,10 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    char mean_png[4200] = "", grid_png[4200] = ""; /* --png-dir's two pictures */
+    char mean_png[4200] = "", grid_png[4200] = "";
     if (o.png_dir) {
-        snprintf(mean_png, sizeof mean_png, "%s/mean-images.png", o.png_dir);
-        snprintf(grid_png, sizeof grid_png, "%s/grid.png", o.png_dir);
+        snprintf(mean_png, sizeof mean_png, "%s/" MEAN_PNG, o.png_dir);
+        snprintf(grid_png, sizeof grid_png, "%s/" GRID_PNG, o.png_dir);
     }
     const char *outs[] = {o.csv_path, o.json_path, o.png_dir ? mean_png : NULL, o.png_dir ? grid_png : NULL};
     const char *ins[] = {o.path ? o.path : "-"};
