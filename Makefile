@@ -48,7 +48,7 @@ to_target = { $(1); } > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check unit bats clean install uninstall deps data study analysis train train-reference \
+.PHONY: all check clean install uninstall deps data study analysis train train-reference \
         train-long evaluate review bench fuzz help
 
 all: $(FILTERS)

@@ -335,9 +335,11 @@ static const char *skew_words(double g1)
     if (a < 0.05)
         return "symmetric";
     static char buf[128];
-    snprintf(buf, sizeof buf, "%s %s-skewed, longer tail to the %s%s", a < 0.5 ? "mildly" : a < 1 ? "moderately" : "highly",
-             g1 > 0 ? "right" : "left", g1 > 0 ? "right" : "left",
-             a < 0.5 ? " (|g1| < 0.5: about symmetric by Bulmer's rule)" : "");
+    const char *side = g1 > 0 ? "right" : "left";
+    if (a < 0.5)
+        snprintf(buf, sizeof buf, "about symmetric (|g1| < 0.5), a slightly longer tail to the %s", side);
+    else
+        snprintf(buf, sizeof buf, "%s %s-skewed, longer tail to the %s", a < 1 ? "moderately" : "highly", side, side);
     return buf;
 }
 

@@ -791,6 +791,21 @@ wait_epochs() { # wait_epochs LOG N: until LOG has N epoch lines (at most 120 s)
     cmp "$T/full.preds" "$T/int.preds"
 }
 
+@test "train: SIGINT before the first epoch ends says that no model exists yet, exit 1, nothing left behind" {
+    small_data
+    # the default network: an epoch of 540 images takes about a second on one thread
+    train -a default -e 2 -j 1 -b 32 -o "$T/first.bin" "$M/t600.ts" 2>"$T/err" &
+    pid=$!
+    for _ in $(seq 600); do grep -q 'training images' "$T/err" && break; sleep 0.05; done
+    kill -INT $pid
+    rc=0
+    wait $pid || rc=$?
+    [ "$rc" -eq 1 ]
+    [ "$(tail -n 1 "$T/err")" = "train: interrupted before the first epoch ended: no model written" ]
+    [ ! -e "$T/first.bin" ] && [ ! -e "$T/first.bin.ckpt" ]
+    ! compgen -G "$T/.fm-tmp.*" && ! compgen -G "$T/first.bin*" || false
+}
+
 # ==================================================================== command lines
 
 @test "every filter: an unknown option is named as 'prog: ...', exit 2, nothing on stdout" {

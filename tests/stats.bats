@@ -199,3 +199,17 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
     run -1 --separate-stderr bash -c 'stats "$1" >/dev/full' _ "$TS"
     [ "$stderr" = "stats: write error on <stdout>: No space left on device" ]
 }
+
+@test "stats: skewness in words follows Bulmer's bands (about symmetric under 0.5, moderate to 1, high above)" {
+    skew() { printf '0,%s\n' "$@" | csv2tensor --shape 1x1x1 | stats | grep -m1 'skewness g1'; }
+    run -0 skew 0 0 1 1
+    [ "$output" = "  skewness g1 = 0.0000: symmetric" ]
+    run -0 skew 0 1 1 2 2 2 3 3 4 5
+    [ "$output" = "  skewness g1 = 0.3032: about symmetric (|g1| < 0.5), a slightly longer tail to the right" ]
+    run -0 skew 5 4 4 3 3 3 2 2 1 0
+    [ "$output" = "  skewness g1 = -0.3032: about symmetric (|g1| < 0.5), a slightly longer tail to the left" ]
+    run -0 skew 0 0 0 0 0 0 1 1 1 2
+    [ "$output" = "  skewness g1 = 0.9938: moderately right-skewed, longer tail to the right" ]
+    run -0 skew 9 9 9 9 9 9 9 9 9 0
+    [ "$output" = "  skewness g1 = -2.6667: highly left-skewed, longer tail to the left" ]
+}

@@ -19,7 +19,11 @@ Usage: recipe_sweep.py NAME CONFIG_JSON LOGDIR
   (validation [loss, accuracy] of the kept epoch; the test set only with "test": 1).
   Config keys beyond train's options: "train_limit": N trains on the first N training
   images (what more data is worth); "save_probs": 1 saves the kept model's validation
-  probabilities as LOGDIR/NAME.val.npy (for ensembles).
+  probabilities as LOGDIR/NAME.val.npy (for ensembles); "plain_last": K trains the last K
+  epochs without augmentation; "mixup": A mixes image pairs with Beta(A, A) weights.
+  Every RESULT also gives the kept model's validation accuracy with its batch-norm
+  statistics recomputed on the unaugmented training images ("recal_val") and with the
+  mirror averaged in ("flip_val"), so that both can be judged on every run for free.
 """
 import gzip, json, math, sys, time, os
 import numpy as np
@@ -99,6 +103,8 @@ def parse_arch(path, bn_mom_default):
             m = nn.Linear(c, int(t[1]))
             nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
             L(m); c = int(t[1])
+        elif k == 'avgpool':  # global average: H x W x C -> C (replay only, like skip/add)
+            L(nn.AdaptiveAvgPool2d(1)); L(nn.Flatten()); h = w = 1
         elif k in ('skip', 'add'):
             ops.append((k, None))
         elif k == 'softmax':
@@ -223,8 +229,14 @@ def main():
         tl, tc = 0.0, 0
         for i in range(spe):
             idx = perm[i * B:(i + 1) * B]
-            xb = augment(xtr[idx], cfg, g)
+            plain = ep > E - cfg.get('plain_last', 0)
+            xb = xtr[idx] if plain else augment(xtr[idx], cfg, g)
             xb = ((xb - mean) / std).contiguous(memory_format=torch.channels_last)
+            yb, mix = ytr[idx], cfg.get('mixup', 0)
+            if mix and not plain:
+                lam = float(np.random.default_rng(seed * 1000003 + step).beta(mix, mix))
+                pm = torch.randperm(xb.shape[0], device=dev, generator=g)
+                xb = lam * xb + (1 - lam) * xb[pm]
             if sched == 'onecycle':
                 up = total * 3 // 10
                 if step < up:
@@ -236,7 +248,9 @@ def main():
                 for pg in opt.param_groups:
                     pg['lr'] = cur_lr
             out = net(xb)
-            loss = F.cross_entropy(out, ytr[idx], label_smoothing=smooth)
+            loss = F.cross_entropy(out, yb, label_smoothing=smooth)
+            if mix and not plain:
+                loss = lam * loss + (1 - lam) * F.cross_entropy(out, yb[pm], label_smoothing=smooth)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -285,6 +299,27 @@ def main():
         np.save(f'{logdir}/{name}.val.npy', pr.cpu().numpy())
     res = {'name': name, 'best_ep': best_ep, 'epochs_run': ep, 'val': evaluate(net, xva, yva), 'last_val': last_val,
            'seconds': round(time.time() - t0, 1)}
+    net.eval()
+    with torch.no_grad():  # the mirror averaged in, as predict --tta=flip
+        correct = 0
+        for i in range(0, xva.shape[0], 1000):
+            xb = ((xva[i:i + 1000] - mean) / std).contiguous(memory_format=torch.channels_last)
+            pr = F.softmax(net(xb), 1) + F.softmax(net(xb.flip(3)), 1)
+            correct += (pr.argmax(1) == yva[i:i + 1000]).sum().item()
+        res['flip_val'] = correct / xva.shape[0]
+    kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    for m in net.modules():  # batch-norm statistics from the plain training images
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.reset_running_stats(); m.momentum = None
+    net.train()
+    for m in net.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    with torch.no_grad():
+        for i in range(0, N, 500):
+            net(((xtr[i:i + 500] - mean) / std).contiguous(memory_format=torch.channels_last))
+    res['recal_val'] = evaluate(net, xva, yva)
+    net.load_state_dict(kept)
     if cfg.get('test'):
         res['test'] = evaluate(net, xte, yte)
         net.load_state_dict(last_state)

@@ -4,7 +4,7 @@
 # 2 CPU cores one run takes hours). Exploration only: what it favours is then run
 # for real with bin/train, and the README's training table comes from those runs.
 #
-# usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim shape regularise)
+# usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)
 #   DATA=data (train.ts val.ts test.ts, optionally gzipped), LOGS=out/sweep
 set -u
 cd "$(dirname "$0")/../.."
@@ -41,11 +41,21 @@ cp samples/wide.arch "$LOGS/arch/"
 # the "regularise" group's: the default with dropout 0.1, 0.2 or none
 for p in 0.1 0.2; do sed "s/^dropout 0.3/dropout $p/" samples/narrow.arch > "$LOGS/arch/default_d${p#0.}0.arch"; done
 grep -v '^dropout' samples/narrow.arch > "$LOGS/arch/default_d0.arch"
+# the "tune" and "widen" groups': today's default with batch norm before the ReLU
+# (bnrelu) or a global average over the 7x7 stage for a head (gap, 'avgpool' being
+# replay only), and the wide network with today's dropout (wide_d10)
+awk '/^relu$/{held=1; next} /^batchnorm$/ && held {print; print "relu"; held=0; next} {if(held){print "relu"; held=0} print}' \
+    samples/default.arch > "$LOGS/arch/bnrelu.arch"
+{ sed -n '/^input/,/^conv 128$/p' samples/default.arch; printf 'relu\nbatchnorm\navgpool\ndropout 0.1\ndense 10\nsoftmax\n'; } \
+    > "$LOGS/arch/gap.arch"
+sed 's/^dropout 0.3/dropout 0.1/' samples/wide.arch > "$LOGS/arch/wide_d10.arch"
 export ARCH_DIR=$LOGS/arch
 PY=${PYTHON:-python3}
 
 S='"arch":"study.arch","normalise":"unit","batch":64,"epochs":30,"lr":0.001,"schedule":"plateau","early_stop":4,"test":1'
 D='"arch":"default.arch","batch":128,"lr":0.002,"opt":"adamw","wd":0.05,"schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0'
+N='"arch":"default_d10.arch","batch":128,"lr":0.002,"opt":"adamw","wd":0.02,"schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"shift":1,"epochs":18'
+W='"batch":128,"lr":0.002,"opt":"adamw","schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"shift":1'
 G='"arch":"default.arch","batch":128,"schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"epochs":18,"shift":1'
 declare -A C
 for g in "$@"; do
@@ -106,10 +116,26 @@ for g in "$@"; do
                          C[d10_wd01_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.01,\"seed\":$s}"
                          C[d10_wd0_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0,\"seed\":$s}"
                          C[d10_wd02_erase_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"seed\":$s}"; done ;;
-    *) echo "recipe_sweep.sh: unknown group '$g' (study default long optim shape regularise)" >&2; exit 2 ;;
+    tune)  # today's default (dropout 0.1, weight decay 0.02) against changes at its cost
+        for s in 10 11 12 13 14 15; do C[base_s$s]="{$N,\"seed\":$s}"; done
+        for s in 1 2 3 4 5 6; do C[lr003_s$s]="{$N,\"lr\":0.003,\"seed\":$s}"; done
+        for s in 1 2; do C[plain2_s$s]="{$N,\"plain_last\":2,\"seed\":$s}"
+                         C[ls02_s$s]="{$N,\"smoothing\":0.2,\"seed\":$s}"
+                         C[bnrelu_s$s]="{$N,\"arch\":\"bnrelu.arch\",\"seed\":$s}"
+                         C[bnrelu_lr003_s$s]="{$N,\"arch\":\"bnrelu.arch\",\"lr\":0.003,\"seed\":$s}"
+                         C[b64_s$s]="{$N,\"batch\":64,\"seed\":$s}"
+                         C[gap_s$s]="{$N,\"arch\":\"gap.arch\",\"seed\":$s}"; done
+        C[mixup02_s1]="{$N,\"mixup\":0.2,\"seed\":1}" ;;
+    widen)  # the long preset's wide network with today's lighter regularisation
+        for s in 1 2; do C[wide_long_now_s$s]="{$W,\"arch\":\"wide.arch\",\"wd\":0.05,\"erase\":0.25,\"epochs\":40,\"seed\":$s}"
+                         C[wide_d10_erase40_lr003_s$s]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"epochs\":40,\"lr\":0.003,\"seed\":$s}"; done
+        for s in 1 2 3 4; do C[wide_d10_erase40_s$s]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"epochs\":40,\"seed\":$s}"; done
+        C[wide_d10_40_s1]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"epochs\":40,\"seed\":1}"
+        C[wide_d10_erase60_s1]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"epochs\":60,\"seed\":1}" ;;
+    *) echo "recipe_sweep.sh: unknown group '$g' (study default long optim shape regularise tune widen)" >&2; exit 2 ;;
     esac
 done
-[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... (study default long optim shape regularise)" >&2; exit 2; }
+[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)" >&2; exit 2; }
 pids=
 for n in "${!C[@]}"; do
     $PY tests/reference/recipe_sweep.py "$n" "${C[$n]}" "$LOGS" > "$LOGS/$n.out" 2>&1 &
