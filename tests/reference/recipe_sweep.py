@@ -46,10 +46,11 @@ def load_ts(path):
 
 
 class Arch(nn.Module):
-    """Our sequential layers (lib/network.h), plus one thing our engine does not have:
-    'skip' ... 'add' residual blocks (the block's input is added to its output), to
-    find out whether such a layer type would pay before writing it in C (it did not:
-    README, "Recipes replayed in PyTorch")."""
+    """Our sequential layers (lib/network.h), plus two things our engine does not have:
+    'skip' ... 'add' residual blocks (the block's input is added to its output) and
+    'avgpool' (a global average over H x W), to find out whether such layer types
+    would pay before writing them in C (neither did: README, "Recipes replayed in
+    PyTorch")."""
 
     def __init__(self, ops):
         super().__init__()
