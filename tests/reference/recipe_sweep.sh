@@ -7,6 +7,7 @@
 # usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)
 #   DATA=data (train.ts val.ts test.ts, optionally gzipped), LOGS=out/sweep
 set -u
+GROUPS_KNOWN="study default long optim shape regularise tune widen"
 cd "$(dirname "$0")/../.."
 LOGS=${LOGS:-out/sweep}
 mkdir -p "$LOGS/arch"
@@ -57,7 +58,7 @@ D='"arch":"default.arch","batch":128,"lr":0.002,"opt":"adamw","wd":0.05,"schedul
 N='"arch":"default_d10.arch","batch":128,"lr":0.002,"opt":"adamw","wd":0.02,"schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"shift":1,"epochs":18'
 W='"batch":128,"lr":0.002,"opt":"adamw","schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"shift":1'
 G='"arch":"default.arch","batch":128,"schedule":"onecycle","smoothing":0.1,"flip":1,"early_stop":0,"epochs":18,"shift":1'
-declare -A C
+declare -A C=()
 for g in "$@"; do
     case $g in
     study)  # the study's recipe as Keras runs it, five seeds, and three readings of it
@@ -116,7 +117,7 @@ for g in "$@"; do
                          C[d10_wd01_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.01,\"seed\":$s}"
                          C[d10_wd0_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0,\"seed\":$s}"
                          C[d10_wd02_erase_s$s]="{$R,\"arch\":\"default_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"seed\":$s}"; done ;;
-    tune)  # today's default (dropout 0.1, weight decay 0.02) against changes at its cost
+    tune)  # today's default (dropout 0.1, weight decay 0.02) against changes at about its cost
         for s in 10 11 12 13 14 15; do C[base_s$s]="{$N,\"seed\":$s}"; done
         for s in 1 2 3 4 5 6; do C[lr003_s$s]="{$N,\"lr\":0.003,\"seed\":$s}"; done
         for s in 1 2; do C[plain2_s$s]="{$N,\"plain_last\":2,\"seed\":$s}"
@@ -132,10 +133,10 @@ for g in "$@"; do
         for s in 1 2 3 4; do C[wide_d10_erase40_s$s]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"epochs\":40,\"seed\":$s}"; done
         C[wide_d10_40_s1]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"epochs\":40,\"seed\":1}"
         C[wide_d10_erase60_s1]="{$W,\"arch\":\"wide_d10.arch\",\"wd\":0.02,\"erase\":0.25,\"epochs\":60,\"seed\":1}" ;;
-    *) echo "recipe_sweep.sh: unknown group '$g' (study default long optim shape regularise tune widen)" >&2; exit 2 ;;
+    *) echo "recipe_sweep.sh: unknown group '$g' ($GROUPS_KNOWN)" >&2; exit 2 ;;
     esac
 done
-[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)" >&2; exit 2; }
+[ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... ($GROUPS_KNOWN)" >&2; exit 2; }
 pids=
 for n in "${!C[@]}"; do
     $PY tests/reference/recipe_sweep.py "$n" "${C[$n]}" "$LOGS" > "$LOGS/$n.out" 2>&1 &
