@@ -60,8 +60,10 @@ int main(void)
     err e;
     CHECK(png_encode(3, 2, 1, gray, &png, &png_len, &e) == 0 && png_len > 8 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0,
           "png_encode: a PNG file of %zu bytes", png_len);
-    CHECK(png_encode(0, 2, 1, gray, &png, &png_len, &e) < 0 && strcmp(e.msg, "bad image size 0x2x1") == 0, "%s",
-          e.msg);
+    unsigned char *none;
+    size_t none_len;
+    CHECK(png_encode(0, 2, 1, gray, &none, &none_len, &e) < 0 && !none && strcmp(e.msg, "bad image size 0x2x1") == 0,
+          "%s", e.msg);
 
     char na[] = "a", nb[] = "b", *names[] = {na, nb};
     rp_record rec[1] = {{7, {1, 0}, {0.75, 0.25}, -1, png, png_len}};
