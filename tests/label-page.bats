@@ -12,13 +12,18 @@ setup() {
         skip "puppeteer-core is not installed (npm ci --prefix tests/browser)"
     T=$BATS_TEST_TMPDIR
     DRIVE="$TOP/tests/browser/label-page.js"
-    csv2tensor "$SAMPLES/fashion-mnist_test-500.csv.gz" >"$T/img.ts"
-    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f1 | awk '{ print NR - 1, $1 }' |
-        python3 "$FIX/flag-mkpreds.py" --simulate 7 >"$T/test.preds"
     mkdir "$T/dl"
 }
 
+# The 500-image test sample and a seeded fake model's predictions of it (as review-loop.bats).
+sample() {
+    csv2tensor "$SAMPLES/fashion-mnist_test-500.csv.gz" >"$T/img.ts"
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f1 | awk '{ print NR - 1, $1 }' |
+        python3 "$FIX/flag-mkpreds.py" --simulate 7 >"$T/test.preds"
+}
+
 @test "label by click and key, undo, filter, reload, save; merge reads the saved sheet" {
+    sample
     shot=()
     if [ -n "${FM_SCREENSHOT:-}" ]; then shot=("shot:$(realpath -m "$FM_SCREENSHOT")"); fi
     cd "$T" # relative names: the page's heading (and the screenshot) show "from test.preds"
@@ -61,6 +66,7 @@ setup() {
 }
 
 @test "two sheets keep their work apart; --show-label shows the given label" {
+    sample
     flag --budget 12 --images "$T/img.ts" --html "$T/a.html" "$T/test.preds" >/dev/null 2>&1
     flag --budget 5 --score margin --show-label --images "$T/img.ts" --html "$T/b.html" "$T/test.preds" >/dev/null 2>&1
     run --separate-stderr node "$DRIVE" "$T/dl" "open:$T/a.html" key:1 "open:$T/b.html" key:2 key:3 "open:$T/a.html"
