@@ -17,7 +17,7 @@
 #include "classes.h"
 #include "cli.h"
 #include "atomic_file.h"
-#include "png_image.h"
+#include "canvas.h"
 #include "tensor_stream.h"
 
 #define MAX_CLASSES 1024
@@ -405,78 +405,80 @@ static void print_json(const tally *t, const summary *s, const options *o)
 
 /* ---- heatmap ----------------------------------------------------------- */
 
-/* A 3x5 bitmap font for the digits, one row per 3 bits, top row first. */
-static const unsigned char font3x5[10][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
-    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
-};
+static const colour white = {255, 255, 255}, ink = {31, 41, 51}, grey = {123, 135, 148};
 
-typedef struct canvas {
-    unsigned char *rgb;
-    int w, h;
-} canvas;
-
-static void fill(canvas *c, int x0, int y0, int w, int h, const unsigned char col[3])
-{
-    for (int y = y0; y < y0 + h && y < c->h; y++)
-        for (int x = x0; x < x0 + w && x < c->w; x++)
-            memcpy(c->rgb + ((size_t)y * c->w + x) * 3, col, 3);
-}
-
-/* Draws v centred in the box (x0, y0, w, h) if it fits, at scale 3, 2 or 1. */
-static void draw_number(canvas *c, uint64_t v, int x0, int y0, int w, int h, const unsigned char col[3])
+/* v centred in the box (x0, y0, w, h) at the largest scale (2 or 1) that fits; nothing if none does. */
+static void draw_count(canvas *c, uint64_t v, int x0, int y0, int w, int h, colour col)
 {
     char s[24];
-    int len = snprintf(s, sizeof s, "%llu", (unsigned long long)v);
-    int sc = 3;
-    while (sc > 0 && (len * 4 * sc - sc > w - 2 || 5 * sc > h - 2))
-        sc--;
-    if (!sc)
-        return;
-    int tx = x0 + (w - (len * 4 * sc - sc)) / 2, ty = y0 + (h - 5 * sc) / 2;
-    for (int i = 0; i < len; i++)
-        for (int r = 0; r < 5; r++)
-            for (int b = 0; b < 3; b++)
-                if (font3x5[s[i] - '0'][r] & (4 >> b))
-                    fill(c, tx + (i * 4 + b) * sc, ty + r * sc, sc, sc, col);
+    snprintf(s, sizeof s, "%llu", (unsigned long long)v);
+    for (int sc = 2; sc >= 1; sc--) {
+        int tw = canvas_text_width(s, sc), th = 7 * sc; /* digits have no descender */
+        if (tw <= w - 2 && th <= h - 2) {
+            canvas_text(c, x0 + (w - tw) / 2, y0 + (h - th) / 2, s, sc, col);
+            return;
+        }
+    }
 }
 
 /* Cells coloured by the share of the true class (white to dark blue, like
- * matplotlib's "Blues"), counts written in the cells, class indices on the
- * top and left margins. */
+ * matplotlib's "Blues"), counts written in the cells; "true label" and
+ * "predicted label" as axis titles, each class's number and name beside its
+ * row and above its column (turned upwards), when the cells are large enough
+ * for text. */
 static void write_png(const tally *t, const char *path)
 {
     int k = t->k;
     int cell = k <= 20 ? 40 : 800 / k < 4 ? 4 : 800 / k;
-    int margin = cell >= 12 ? cell : 0;
-    canvas c = {NULL, margin + k * cell, margin + k * cell};
-    c.rgb = malloc((size_t)c.w * c.h * 3);
-    if (!c.rgb)
-        cli_die("out of memory");
-    static const unsigned char white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
-    fill(&c, 0, 0, c.w, c.h, white);
+    int named = cell >= 12, ns = cell >= 24 ? 2 : 1; /* names and their scale */
+    int pad = 10, ts = 2, title_h = named ? canvas_text_height(ts) : 0, name_w = 0;
+    char label[48], buf[32];
+    for (int i = 0; named && i < k; i++) {
+        snprintf(label, sizeof label, "%d %s", i, class_name(k, i, buf, sizeof buf));
+        int w = canvas_text_width(label, ns);
+        name_w = w > name_w ? w : name_w;
+    }
+    int left = named ? pad + title_h + pad + name_w + pad : 0, top = left;
+    int grid = k * cell;
+    canvas c;
+    err e;
+    if (canvas_init(&c, left + grid + (named ? pad : 0), top + grid + (named ? pad : 0), white, &e) < 0)
+        cli_die("%s: %s", path, e.msg);
+    if (named) {
+        const char *tx = "predicted label", *ty = "true label";
+        canvas_text(&c, left + (grid - canvas_text_width(tx, ts)) / 2, pad, tx, ts, ink);
+        canvas_text_up(&c, pad, top + (grid - canvas_text_width(ty, ts)) / 2, ty, ts, ink);
+    }
     for (int i = 0; i < k; i++) {
         uint64_t support = 0;
         for (int j = 0; j < k; j++)
             support += t->cm[(size_t)i * k + j];
-        if (margin) {
-            draw_number(&c, (uint64_t)i, margin + i * cell, 0, cell, margin, black);
-            draw_number(&c, (uint64_t)i, 0, margin + i * cell, margin, cell, black);
+        if (named) {
+            snprintf(label, sizeof label, "%d %s", i, class_name(k, i, buf, sizeof buf));
+            int w = canvas_text_width(label, ns), off = (cell - 7 * ns) / 2;
+            canvas_text(&c, left - pad - w, top + i * cell + off, label, ns, ink);
+            canvas_text_up(&c, left + i * cell + off, top - pad - w, label, ns, ink);
         }
         for (int j = 0; j < k; j++) {
             uint64_t v = t->cm[(size_t)i * k + j];
             double f = support ? (double)v / (double)support : 0;
-            unsigned char col[3] = {(unsigned char)lround(255 - f * (255 - 8)), (unsigned char)lround(255 - f * (255 - 48)),
-                                    (unsigned char)lround(255 - f * (255 - 107))};
-            fill(&c, margin + j * cell, margin + i * cell, cell, cell, col);
+            colour col = {(unsigned char)lround(255 - f * (255 - 8)), (unsigned char)lround(255 - f * (255 - 48)),
+                          (unsigned char)lround(255 - f * (255 - 107))};
+            canvas_fill(&c, left + j * cell, top + i * cell, cell, cell, col);
             if (v)
-                draw_number(&c, v, margin + j * cell, margin + i * cell, cell, cell, f > 0.5 ? white : black);
+                draw_count(&c, v, left + j * cell, top + i * cell, cell, cell, f > 0.5 ? white : ink);
         }
     }
-    err e;
-    if (png_write_rgb(path, (uint32_t)c.w, (uint32_t)c.h, c.rgb, &e) < 0)
+    if (named) { /* a frame round the cells */
+        int x1 = left + grid, y1 = top + grid;
+        canvas_line(&c, left - 1, top - 1, x1, top - 1, grey);
+        canvas_line(&c, left - 1, y1, x1, y1, grey);
+        canvas_line(&c, left - 1, top - 1, left - 1, y1, grey);
+        canvas_line(&c, x1, top - 1, x1, y1, grey);
+    }
+    if (canvas_write_png(&c, path, &e) < 0)
         cli_die_err(&e);
-    free(c.rgb);
+    canvas_free(&c);
 }
 
 /* ---- main -------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "png_image.h"
 #include "pred_table.h"
 #include "review_csv.h"
+#include "review_page.h"
 #include "tensor_stream.h"
 
 static const char usage[] =
@@ -39,7 +40,10 @@ static const char usage[] =
     "  -i, --images FILE          the image stream the predictions came from (same ids)\n"
     "  -T, --thumbs DIR           write DIR/id-NNNNNN.png for each flagged record (needs --images)\n"
     "      --thumb-scale N        enlarge thumbnails N times [4]\n"
-    "      --html FILE            also write a simple HTML review sheet showing the thumbnails\n"
+    "      --html FILE            also write a labelling page (needs --images): one self-contained\n"
+    "                             HTML file on which a reviewer labels each record in the browser\n"
+    "                             and saves this CSV with reviewer_label filled in, for merge\n"
+    "      --show-label           show the given (true) label on the page [hidden]\n"
     "\n"
     "Risk-coverage report (instead of a CSV; needs labelled predictions):\n"
     "  -r, --report               for each review budget: accuracy of the auto-accepted records,\n"
@@ -59,6 +63,7 @@ static const char usage[] =
     "         -o review.csv test.preds   (then fill reviewer_label and run merge)\n";
 
 #define MAX_BUDGETS 32
+#define OPT_SHOW_LABEL 300 /* long-only options beside the enum's */
 #define THUMB_NAME "id-%06u.png" /* a thumbnail's file name in --thumbs DIR, from its record id */
 
 typedef struct options {
@@ -69,6 +74,7 @@ typedef struct options {
     conf_kind kind;
     const char *output, *class_names, *images, *thumbs, *html;
     long thumb_scale;
+    int show_label; /* --html: show the given label */
     int report, format; /* 0 text, 1 csv, 2 json */
     double reviewer;
     double budgets[MAX_BUDGETS];
@@ -132,6 +138,7 @@ static options parse_command_line(int argc, char **argv)
         {"thumbs", required_argument, 0, 'T'},
         {"thumb-scale", required_argument, 0, OPT_SCALE},
         {"html", required_argument, 0, OPT_HTML},
+        {"show-label", no_argument, 0, OPT_SHOW_LABEL},
         {"report", no_argument, 0, 'r'},
         {"reviewer-accuracy", required_argument, 0, 'R'},
         {"budgets", required_argument, 0, OPT_BUDGETS},
@@ -159,6 +166,7 @@ static options parse_command_line(int argc, char **argv)
         case 'T': o.thumbs = optarg; break;
         case OPT_SCALE: o.thumb_scale = cli_long("--thumb-scale", optarg, 1, 32); break;
         case OPT_HTML: o.html = optarg; break;
+        case OPT_SHOW_LABEL: o.show_label = 1; break;
         case 'r': o.report = 1; break;
         case 'R': o.reviewer = cli_double("--reviewer-accuracy", optarg, 0, 1); break;
         case OPT_BUDGETS: parse_budgets(&o, optarg); break;
@@ -201,8 +209,12 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("--calibrate goes with --target-accuracy");
     if (o.thumbs && !o.images)
         cli_usage_error("--thumbs needs --images (the image stream the predictions came from)");
-    if ((o.images || o.html) && !o.thumbs)
-        cli_usage_error("--images and --html go with --thumbs DIR");
+    if (o.html && !o.images)
+        cli_usage_error("--html needs --images (the page shows each record's image)");
+    if (o.images && !o.thumbs && !o.html)
+        cli_usage_error("--images goes with --thumbs DIR or --html FILE");
+    if (o.show_label && !o.html)
+        cli_usage_error("--show-label goes with --html");
     return o;
 }
 
@@ -472,63 +484,6 @@ static void thumbs_from(char *out, size_t len, const char *thumbs, const char *f
 
 /* ---- the review sheet ----------------------------------------------------- */
 
-static void put_html(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: putc(*s, f);
-        }
-    }
-}
-
-static void write_html(FILE *f, const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it,
-                       size_t m)
-{
-    char rel[4096];
-    thumbs_from(rel, sizeof rel, o->thumbs, o->html);
-    const char *kn = conf_kind_name(o->kind);
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<title>Review: %zu records</title>\n<style>\n"
-               "body { font-family: sans-serif; margin: 2em; }\n"
-               "table { border-collapse: collapse; }\n"
-               "td, th { padding: 4px 10px; border-bottom: 1px solid #ccc; text-align: left; }\n"
-               "img { image-rendering: pixelated; }\n</style>\n</head>\n<body>\n"
-               "<h1>%zu records to review</h1>\n<p>Least confident first (score: %s). Write the right class "
-               "into the <code>reviewer_label</code> column of the review CSV",
-            m, m, kn);
-    if (o->output) {
-        fputs(" (<code>", f);
-        put_html(f, o->output);
-        fputs("</code>)", f);
-    }
-    fputs(", as a class number or name; leave it blank where the model is right. Then run "
-          "<code>merge --reviews REVIEWED.csv PREDICTIONS</code>.</p>\n<table>\n<tr><th>#</th><th>image</th>"
-          "<th>id</th><th>model says</th><th>probability</th><th>runner-up</th><th>probability</th>",
-          f);
-    fprintf(f, "<th>%s</th>%s</tr>\n", kn, t->labelled ? "<th>true label</th>" : "");
-    for (size_t i = 0; i < m; i++) {
-        const pred_rec *r = &t->r[it[i].order];
-        fprintf(f, "<tr><td>%zu</td><td><img src=\"", i + 1);
-        put_html(f, rel);
-        fprintf(f, "/" THUMB_NAME "\" alt=\"id %u\"></td><td>%u</td><td>%d ", r->id, r->id, r->id, r->c1);
-        put_html(f, cl->names[r->c1]);
-        fprintf(f, "</td><td>%.4f</td><td>%d ", r->p1, r->c2);
-        put_html(f, cl->names[r->c2]);
-        fprintf(f, "</td><td>%.4f</td><td>%.4f</td>", r->p2, r->score[o->kind]);
-        if (t->labelled) {
-            fprintf(f, "<td>%d ", (int)r->label);
-            put_html(f, cl->names[r->label]);
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n</body>\n</html>\n", f);
-}
-
 static void put_int_field(FILE *f, long v)
 {
     fprintf(f, "%ld,", v);
@@ -572,6 +527,41 @@ static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_c
         }
         fputs(",\n", f);
     }
+}
+
+/* The labelling page: flag's CSV of the flagged records (without the true
+ * labels unless --show-label), each image as a PNG at its own size. */
+static void write_page(FILE *f, const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it,
+                       size_t m, const thumb_set *th, const char *rule)
+{
+    pred_table shown = *t;
+    shown.labelled = t->labelled && o->show_label;
+    char *csv = NULL;
+    size_t csv_len = 0;
+    FILE *ms = open_memstream(&csv, &csv_len);
+    rp_record *rec = calloc(m ? m : 1, sizeof *rec);
+    if (!ms || !rec)
+        cli_die("out of memory");
+    write_csv(ms, o, &shown, cl, it, m);
+    if (fclose(ms) != 0)
+        cli_die("out of memory");
+    err e;
+    for (size_t j = 0; j < m; j++) { /* th holds the images by id; want[j].row is the sheet's row */
+        rp_record *r = &rec[th->want[j].row];
+        const pred_rec *p = &t->r[it[th->want[j].row].order];
+        *r = (rp_record){p->id, {p->c1, p->c2}, {p->p1, p->p2}, shown.labelled ? p->label : -1, NULL, 0};
+        unsigned char *png;
+        if (png_encode(th->W, th->H, (int)th->C, th->kept + j * th->payload, &png, &r->png_len, &e) < 0)
+            cli_die("id %u: %s", p->id, e.msg);
+        r->png = png;
+    }
+    rp_sheet sheet = {cli_name(o->path), rule, t->k, cl->names, csv, m, rec};
+    if (rp_write(f, &sheet, &e) < 0)
+        cli_die_err(&e);
+    for (size_t i = 0; i < m; i++)
+        free((void *)rec[i].png);
+    free(rec);
+    free(csv);
 }
 
 /* ---- selection ------------------------------------------------------------ */
@@ -656,9 +646,9 @@ static void review_sheet(const options *o)
      * can be created: the thumbnails' directory first (with its parents, so that
      * -o and --html may go into it), then the temporary files of -o and --html. */
     static thumb_set th; /* static: reachable when an error exits (quiet leak checkers) */
-    if (o->thumbs && m > 0) {
+    if ((o->thumbs || o->html) && m > 0) {
         read_thumbs(&th, o, &t, it, m);
-        for (size_t i = 0; i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
+        for (size_t i = 0; o->thumbs && i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
             char path[4200];
             snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, th.want[i].id);
             const char *thumb[] = {path};
@@ -677,12 +667,12 @@ static void review_sheet(const options *o)
     }
     if (o->thumbs && m > 0)
         write_thumbs(&th, o, created);
-    free(th.want), free(th.kept), free(th.found), free(th.big);
     if (o->html) {
-        write_html(html_af.f, o, &t, &cl, it, m);
+        write_page(html_af.f, o, &t, &cl, it, m, &th, rule);
         if (af_commit(&html_af, &e) < 0)
             cli_die_err(&e);
     }
+    free(th.want), free(th.kept), free(th.found), free(th.big);
     if (o->output) {
         write_csv(out_af.f, o, &t, &cl, it, m);
         if (af_commit(&out_af, &e) < 0)

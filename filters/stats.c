@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "canvas.h"
 #include "classes.h"
 #include "cli.h"
 #include "histogram.h"
-#include "png_image.h"
 #include "tensor_stream.h"
 
 static const char usage[] =
@@ -621,55 +621,124 @@ static int report_to_file(const char *path, report_fn *fn, const stats *s, err *
 
 /* ---- pictures ---------------------------------------------------------- */
 
-/* A canvas of rows x cols tiles of one image each, separated by gap pixels. */
-typedef struct canvas {
-    unsigned char *pix;
-    size_t w, h, disp, tile_w, tile_h, gap;
-    int scale;
-} canvas;
+static const colour page_bg = {255, 255, 255}, ink = {31, 41, 51};
 
-static int canvas_init(canvas *cv, const stats *s, int rows, int cols, err *e)
+enum { PIC_PAD = 10, PIC_GAP = 4, PIC_TITLE_SCALE = 2 };
+
+/* The name of picture row r: the class's number and name, or "all records"
+ * when no record has a label. */
+static void picture_label(const stats *s, int r, char *out, unsigned len)
 {
-    cv->scale = s->o->scale;
-    cv->gap = (size_t)s->o->scale;
-    cv->disp = s->disp;
-    cv->tile_w = s->width * (size_t)cv->scale;
-    cv->tile_h = s->height * (size_t)cv->scale;
-    cv->w = (size_t)cols * (cv->tile_w + cv->gap) + cv->gap;
-    cv->h = (size_t)rows * (cv->tile_h + cv->gap) + cv->gap;
-    if (cv->w > 1u << 20 || cv->h > 1u << 20)
-        return err_set(e, "picture too large (%zux%zu); lower --scale or --grid", cv->w, cv->h);
-    cv->pix = malloc(cv->w * cv->h * cv->disp);
-    if (!cv->pix)
-        return err_set(e, "out of memory");
-    memset(cv->pix, 96, cv->w * cv->h * cv->disp); /* mid-grey separators: images have black backgrounds */
-    return 0;
+    char buf[32];
+    if (!s->labelled)
+        snprintf(out, len, "all records");
+    else if (row_label(s, r) < 0)
+        snprintf(out, len, "%s", row_name(s, r, buf, sizeof buf));
+    else
+        snprintf(out, len, "%d %s", r, row_name(s, r, buf, sizeof buf));
 }
 
-/* img: (height, width, disp) bytes; NULL leaves the tile black. */
-static void canvas_tile(canvas *cv, const stats *s, int row, int col, const unsigned char *img)
+static const class_acc *picture_acc(const stats *s, int r)
 {
-    size_t x0 = cv->gap + (size_t)col * (cv->tile_w + cv->gap), y0 = cv->gap + (size_t)row * (cv->tile_h + cv->gap);
-    for (size_t y = 0; y < cv->tile_h; y++) {
-        unsigned char *out = cv->pix + ((y0 + y) * cv->w + x0) * cv->disp;
-        for (size_t x = 0; x < cv->tile_w; x++)
-            for (size_t ch = 0; ch < cv->disp; ch++) {
-                size_t src = ((y / (size_t)cv->scale) * s->width + x / (size_t)cv->scale) * s->disp + ch;
-                out[x * cv->disp + ch] = img ? img[src] : 0;
-            }
-    }
+    return s->labelled ? row_acc(s, r) : s->cls[MAX_CLASSES];
 }
 
-static int canvas_write(canvas *cv, const char *dir, const char *name, err *e)
+/* A white canvas of w x h, refused (as the old tiles were) past what a
+ * picture can reasonably hold. */
+static int picture_init(canvas *cv, size_t w, size_t h, err *e)
+{
+    if (w > 1u << 15 || h > 1u << 15)
+        return err_set(e, "picture too large (%zux%zu); lower --scale or --grid", w, h);
+    return canvas_init(cv, (int)w, (int)h, page_bg, e);
+}
+
+static int picture_write(canvas *cv, const char *dir, const char *name, err *e)
 {
     char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-        return err_set(e, "%s: path too long", dir);
-    int rc = cv->disp == 3 ? png_write_rgb(path, (uint32_t)cv->w, (uint32_t)cv->h, cv->pix, e)
-                           : png_write_gray(path, (uint32_t)cv->w, (uint32_t)cv->h, cv->pix, e);
-    free(cv->pix);
-    cv->pix = NULL;
+    int rc = (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path
+                 ? err_set(e, "%s: path too long", dir)
+                 : canvas_write_png(cv, path, e);
+    canvas_free(cv);
     return rc;
+}
+
+/* mean-images.png: a title, then one tile per class in a row, each named below. */
+static int draw_means(const stats *s, int rows, unsigned char *img, err *e)
+{
+    int sc = s->o->scale, tw = (int)s->width * sc, th = (int)s->height * sc, col_w = tw;
+    char label[64], title[96];
+    for (int r = 0; r < rows; r++) {
+        picture_label(s, r, label, sizeof label);
+        int w = canvas_text_width(label, 1);
+        col_w = w > col_w ? w : col_w;
+    }
+    snprintf(title, sizeof title, "mean image of each class (%llu records)", (unsigned long long)s->records);
+    if (!s->labelled)
+        snprintf(title, sizeof title, "mean image (%llu records, no labels)", (unsigned long long)s->records);
+    size_t width = 2 * PIC_PAD + (size_t)rows * (size_t)(col_w + PIC_GAP) - PIC_GAP;
+    size_t title_w = 2 * PIC_PAD + (size_t)canvas_text_width(title, PIC_TITLE_SCALE);
+    int top = PIC_PAD + canvas_text_height(PIC_TITLE_SCALE) + PIC_PAD;
+    canvas cv;
+    if (picture_init(&cv, width > title_w ? width : title_w,
+                     (size_t)top + (size_t)th + PIC_GAP + (size_t)canvas_text_height(1) + PIC_PAD, e) < 0)
+        return -1;
+    canvas_text(&cv, PIC_PAD, PIC_PAD, title, PIC_TITLE_SCALE, ink);
+    for (int r = 0; r < rows; r++) {
+        int x = PIC_PAD + r * (col_w + PIC_GAP);
+        const class_acc *c = picture_acc(s, r);
+        if (c && c->n) {
+            for (size_t px = 0; px < s->height * s->width; px++)
+                for (size_t ch = 0; ch < s->disp; ch++)
+                    img[px * s->disp + ch] =
+                        to_byte(c->image_sum[px * s->channels + ch] / (double)c->n, s->o->lo, s->o->hi);
+            canvas_image(&cv, x + (col_w - tw) / 2, top, img, (int)s->width, (int)s->height, (int)s->disp, sc);
+        } else {
+            canvas_fill(&cv, x + (col_w - tw) / 2, top, tw, th, (colour){0, 0, 0});
+        }
+        picture_label(s, r, label, sizeof label);
+        canvas_text(&cv, x + (col_w - canvas_text_width(label, 1)) / 2, top + th + PIC_GAP, label, 1, ink);
+    }
+    return picture_write(&cv, s->o->png_dir, MEAN_PNG, e);
+}
+
+/* grid.png: a title, then the first N images of each class, one class per
+ * row, named on the left. */
+static int draw_grid(const stats *s, int rows, err *e)
+{
+    int sc = s->o->scale, tw = (int)s->width * sc, th = (int)s->height * sc, n = s->o->grid;
+    int ls = th >= 4 * CANVAS_CHAR_H ? 2 : 1, name_w = 0; /* names at scale 2 beside large tiles */
+    char label[64], title[96];
+    for (int r = 0; r < rows; r++) {
+        picture_label(s, r, label, sizeof label);
+        int w = canvas_text_width(label, ls);
+        name_w = w > name_w ? w : name_w;
+    }
+    snprintf(title, sizeof title, "the first %d images of each class", n);
+    if (!s->labelled)
+        snprintf(title, sizeof title, "the first %d images", n);
+    int left = PIC_PAD + name_w + PIC_PAD, top = PIC_PAD + canvas_text_height(PIC_TITLE_SCALE) + PIC_PAD;
+    size_t width = (size_t)left + (size_t)n * (size_t)(tw + PIC_GAP) - PIC_GAP + PIC_PAD;
+    size_t title_w = 2 * PIC_PAD + (size_t)canvas_text_width(title, PIC_TITLE_SCALE);
+    canvas cv;
+    if (picture_init(&cv, width > title_w ? width : title_w,
+                     (size_t)top + (size_t)rows * (size_t)(th + PIC_GAP) - PIC_GAP + PIC_PAD, e) < 0)
+        return -1;
+    canvas_text(&cv, PIC_PAD, PIC_PAD, title, PIC_TITLE_SCALE, ink);
+    size_t npx = s->height * s->width * s->disp;
+    for (int r = 0; r < rows; r++) {
+        int y = top + r * (th + PIC_GAP);
+        picture_label(s, r, label, sizeof label);
+        canvas_text(&cv, left - PIC_PAD - canvas_text_width(label, ls), y + (th - 7 * ls) / 2, label, ls, ink);
+        const class_acc *c = picture_acc(s, r);
+        for (int i = 0; i < n; i++) {
+            int x = left + i * (tw + PIC_GAP);
+            if (c && i < c->ngrid)
+                canvas_image(&cv, x, y, c->grid + (size_t)i * npx, (int)s->width, (int)s->height, (int)s->disp, sc);
+            else
+                canvas_fill(&cv, x, y, tw, th, (colour){0, 0, 0});
+        }
+    }
+    return picture_write(&cv, s->o->png_dir, GRID_PNG, e);
 }
 
 static int write_pictures(const stats *s, err *e)
@@ -680,43 +749,12 @@ static int write_pictures(const stats *s, err *e)
     int rows = s->labelled ? class_rows(s) : 1;
     if (rows == 0 || s->records == 0)
         return err_set(e, "%s: no records to draw", cli_name(s->o->path));
-    size_t npx = s->height * s->width * s->disp;
-    unsigned char *img = malloc(npx);
-    canvas cv;
+    unsigned char *img = malloc(s->height * s->width * s->disp);
     if (!img)
         return err_set(e, "out of memory");
-
-    /* mean-images.png: one tile per class, in a single row. */
-    if (canvas_init(&cv, s, 1, rows, e) < 0)
-        goto fail;
-    for (int r = 0; r < rows; r++) {
-        const class_acc *c = s->labelled ? row_acc(s, r) : s->cls[MAX_CLASSES];
-        if (!c || !c->n)
-            continue;
-        for (size_t px = 0; px < s->height * s->width; px++)
-            for (size_t ch = 0; ch < s->disp; ch++)
-                img[px * s->disp + ch] =
-                    to_byte(c->image_sum[px * s->channels + ch] / (double)c->n, s->o->lo, s->o->hi);
-        canvas_tile(&cv, s, 0, r, img);
-    }
-    if (canvas_write(&cv, dir, MEAN_PNG, e) < 0)
-        goto fail;
-
-    /* grid.png: the first N images of each class, one class per row. */
-    if (canvas_init(&cv, s, rows, s->o->grid, e) < 0)
-        goto fail;
-    for (int r = 0; r < rows; r++) {
-        const class_acc *c = s->labelled ? row_acc(s, r) : s->cls[MAX_CLASSES];
-        for (int i = 0; c && i < c->ngrid; i++)
-            canvas_tile(&cv, s, r, i, c->grid + (size_t)i * npx);
-    }
-    if (canvas_write(&cv, dir, GRID_PNG, e) < 0)
-        goto fail;
+    int rc = draw_means(s, rows, img, e) < 0 || draw_grid(s, rows, e) < 0 ? -1 : 0;
     free(img);
-    return 0;
-fail:
-    free(img);
-    return -1;
+    return rc;
 }
 
 /* ---- main ---------------------------------------------------------------- */

@@ -112,11 +112,26 @@ load test_helper
     [ "$status" -eq 0 ]
     run od -An -c -j1 -N3 "$BATS_TEST_TMPDIR/cm.png"
     [ "$(echo $output)" = "P N G" ]
-    # IHDR width and height, big-endian: 40 px cells plus a 40 px margin
+    # IHDR width and height, big-endian: 40 px cells, the longest name "0 T-shirt/top" (154 px) and
+    # the axis title left of and above them: 10 + 18 + 10 + 154 + 10 + 400 + 10 = 612
     run od -An -tx1 -j16 -N8 "$BATS_TEST_TMPDIR/cm.png"
-    [ "$(echo $output)" = "00 00 01 b8 00 00 01 b8" ]
+    [ "$(echo $output)" = "00 00 02 64 00 00 02 64" ]
     # written atomically: no temporary file left beside it
     [ "$(ls "$BATS_TEST_TMPDIR")" = "cm.png" ]
+}
+
+@test "confmat: --png names the classes on both axes and titles them" {
+    INK="$TOP/tests/tools/png-ink.py"
+    confmat --png "$BATS_TEST_TMPDIR/cm.png" "$FIX/confmat-fashion.fmts" >/dev/null
+    # ink (text) in: the top-left corner (none), "predicted label" above the cells, "true label" left
+    # of them, the first and last row names, the first and last column names (turned upwards)
+    run python3 "$INK" "$BATS_TEST_TMPDIR/cm.png" 0 0 200 200  202 10 400 18  10 202 18 400 \
+        38 202 154 40  38 562 154 40  202 38 40 154  562 38 40 154
+    [ "$(echo $output)" = "612 612 0 708 440 536 528 536 528" ]
+    # five classes without names: "class N", a narrower margin (106 px names), 200 px of cells
+    confmat --png "$BATS_TEST_TMPDIR/small.png" "$FIX/confmat-small.fmts" >/dev/null
+    run python3 "$INK" "$BATS_TEST_TMPDIR/small.png" 0 0 150 150  154 10 200 18  10 154 18 200  38 154 106 40
+    [ "$(echo $output)" = "364 364 0 708 440 384" ]
 }
 
 @test "confmat: scores that are not probabilities give no log-loss" {

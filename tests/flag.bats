@@ -45,6 +45,12 @@ images() {
     [ "${stderr_lines[0]}" = "flag: --report takes no --threshold, --budget or --target-accuracy" ]
     run --separate-stderr -2 flag --budget 2 --images - --thumbs "$T/th"
     [ "${stderr_lines[0]}" = "flag: only one input can come from stdin" ]
+    run --separate-stderr -2 flag --budget 2 --html "$T/r.html" "$T/risk.ts"
+    [ "${stderr_lines[0]}" = "flag: --html needs --images (the page shows each record's image)" ]
+    run --separate-stderr -2 flag --budget 2 --images "$T/risk.ts" "$T/risk.ts"
+    [ "${stderr_lines[0]}" = "flag: --images goes with --thumbs DIR or --html FILE" ]
+    run --separate-stderr -2 flag --budget 2 --show-label "$T/risk.ts"
+    [ "${stderr_lines[0]}" = "flag: --show-label goes with --html" ]
     run --separate-stderr -2 flag --budget 2 --csv "$T/risk.ts"
     [ "${stderr_lines[0]}" = "flag: --csv and --json go with --report" ]
     [ -z "$output" ]
@@ -136,7 +142,9 @@ images() {
     # 28x28 enlarged 4 times: IHDR width and height 112
     [ "$(od -An -j16 -N8 -t x1 "$T/rep/thumbs/id-000009.png" | tr -d ' ')" = "0000007000000070" ]
     [ "$(cut -d, -f1,11 "$T/rep/review.csv" | tail -n +2 | tr '\n' ' ')" = "9,thumbs/id-000009.png 8,thumbs/id-000008.png 7,thumbs/id-000007.png " ]
-    [ "$(grep -c '<img src="thumbs/id-0000' "$T/rep/review.html")" -eq 3 ]
+    # the labelling page carries its images: one PNG data: URI per flagged record, no paths
+    [ "$(grep -o '"img": "data:image/png;base64,iVBORw0KGgo' "$T/rep/review.html" | wc -l)" -eq 3 ]
+    ! grep -q 'thumbs/' "$T/rep/review.html"
     # the same thumbnails as seen from another directory
     run --separate-stderr flag --budget 1 --images "$T/img.ts" --thumbs "$T/rep/thumbs" "$T/risk.ts"
     [ "$(echo "${lines[1]}" | cut -d, -f11)" = "$(realpath --relative-to=. "$T/rep/thumbs")/id-000009.png" ]
@@ -247,6 +255,36 @@ images() {
     printf 'coat\nshoe\n\nbag\n' > "$T/names"
     run --separate-stderr -1 flag --budget 1 -n "$T/names" "$T/risk.ts"
     [ "$stderr" = "flag: $T/names: line 4: more than 2 class names" ]
+}
+
+@test "--html without --thumbs: a self-contained page; its data is the CSV's rows; an empty sheet too" {
+    images 10 >"$T/img.ts"
+    run --separate-stderr flag --budget 3 --images "$T/img.ts" --html "$T/page.html" -o "$T/r.csv" "$T/risk.ts"
+    [ "$status" -eq 0 ]
+    [ ! -e "$T/thumbs" ]
+    # the JSON block, read the way the page reads it: flag's CSV rows without the true labels
+    run python3 -c '
+import json, re, sys
+html = open(sys.argv[1]).read()
+d = json.loads(re.search(r"<script type=\"application/json\" id=\"sheet\">(.*?)</script>", html, re.S).group(1))
+print(d["header"]); print(d["classes"], d["rule"], d["source"])
+for r in d["records"]: print(r["id"], r["row"], r["guess"], "label" in r, r["img"][:22])
+print(re.fullmatch(r"fm-review-[0-9a-f]{16}", d["key"]) is not None)' "$T/page.html"
+    [ "$output" = "id,predicted,predicted_name,probability,runner_up,runner_up_name,runner_up_probability,score,image,reviewer_label
+['class 0', 'class 1'] budget 3, the 3 least confident by top1 (top1 <= 0.6) $T/risk.ts
+9 9,0,class 0,0.510000,1,class 1,0.490000,0.510000,, [[0, 0.51], [1, 0.49]] False data:image/png;base64,
+8 8,0,class 0,0.550000,1,class 1,0.450000,0.550000,, [[0, 0.55], [1, 0.45]] False data:image/png;base64,
+7 7,1,class 1,0.600000,0,class 0,0.400000,0.600000,, [[1, 0.6], [0, 0.4]] False data:image/png;base64,
+True" ]
+    # the key comes from the content: the same sheet again gets the same key, another sheet another
+    flag --budget 3 --images "$T/img.ts" --html "$T/again.html" "$T/risk.ts" >/dev/null 2>&1
+    flag --budget 2 --images "$T/img.ts" --html "$T/other.html" "$T/risk.ts" >/dev/null 2>&1
+    key() { grep -o '"key": "fm-review-[0-9a-f]*"' "$1"; }
+    [ "$(key "$T/page.html")" = "$(key "$T/again.html")" ]
+    [ "$(key "$T/page.html")" != "$(key "$T/other.html")" ]
+    run --separate-stderr flag --budget 0 --images "$T/img.ts" --html "$T/none.html" "$T/risk.ts"
+    [ "$status" -eq 0 ]
+    grep -q '^"records": \[$' "$T/none.html"
 }
 
 @test "-o - is stdout; --html - only when the CSV goes to a file" {

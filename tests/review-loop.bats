@@ -18,10 +18,10 @@ setup() {
     run --separate-stderr flag --budget 10% --images "$T/img.ts" --thumbs "$T/rev/thumbs" --html "$T/rev/review.html" -o "$T/rev/review.csv" "$T/test.preds"
     [ "$status" -eq 0 ]
     [ "${stderr_lines[0]%%(*}" = "flag: flagged 50 of 500 records " ]
-    # counts: 50 rows, 50 thumbnails, 50 images in the HTML sheet
+    # counts: 50 rows, 50 thumbnails, 50 images in the labelling page
     [ "$(tail -n +2 "$T/rev/review.csv" | wc -l)" -eq 50 ]
     [ "$(ls "$T/rev/thumbs" | wc -l)" -eq 50 ]
-    [ "$(grep -c '<img ' "$T/rev/review.html")" -eq 50 ]
+    [ "$(grep -o '"img": "data:image/png;base64,' "$T/rev/review.html" | wc -l)" -eq 50 ]
     # ordering: scores never decrease, ids unique
     [ "$(tail -n +2 "$T/rev/review.csv" | cut -d, -f12 | sort -c -g && echo sorted)" = "sorted" ]
     [ "$(tail -n +2 "$T/rev/review.csv" | cut -d, -f1 | sort -u | wc -l)" -eq 50 ]

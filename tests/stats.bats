@@ -148,14 +148,21 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
 
 @test "stats: --png-dir writes the mean images and the grid as valid PNGs" {
     run -0 stats --png-dir "$BATS_TEST_TMPDIR/pics" "$TS"
-    # 10 tiles of 28x3 pixels with 3-pixel gaps: 10 * 87 + 3 = 873
+    # grid: the names (154 px) in a 10 px margin, 10 tiles of 28x3 pixels with 4-pixel gaps,
+    # under a title: 174 + 10 * 88 - 4 + 10 = 1060 wide, 38 + 10 * 88 - 4 + 10 = 924 high
     run -0 file -b "$BATS_TEST_TMPDIR/pics/grid.png"
-    [ "$output" = "PNG image data, 873 x 873, 8-bit grayscale, non-interlaced" ]
+    [ "$output" = "PNG image data, 1060 x 924, 8-bit/color RGB, non-interlaced" ]
+    # ink (text) in the title and beside the first and the last row: the class names
+    run -0 python3 "$TOP/tests/tools/png-ink.py" "$BATS_TEST_TMPDIR/pics/grid.png" 10 10 500 18 10 38 154 84 10 830 154 84
+    [ "$(echo $output)" = "1060 924 1324 536 528" ]
+    # mean images: a title, the tiles, each class's name under its tile
     run -0 file -b "$BATS_TEST_TMPDIR/pics/mean-images.png"
-    [ "$output" = "PNG image data, 873 x 90, 8-bit grayscale, non-interlaced" ]
+    [ "$output" = "PNG image data, 896 x 145, 8-bit/color RGB, non-interlaced" ]
+    run -0 python3 "$TOP/tests/tools/png-ink.py" "$BATS_TEST_TMPDIR/pics/mean-images.png" 10 10 600 18 10 126 876 9
+    [ "$(echo $output)" = "896 145 1600 940" ]
     run -0 stats --png-dir "$BATS_TEST_TMPDIR/pics" --grid 4 --scale 1 "$TS"
     run -0 file -b "$BATS_TEST_TMPDIR/pics/grid.png"
-    [ "$output" = "PNG image data, 117 x 291, 8-bit grayscale, non-interlaced" ]
+    [ "$output" = "PNG image data, 402 x 364, 8-bit/color RGB, non-interlaced" ]
     [ -z "$(find "$BATS_TEST_TMPDIR/pics" -name '*.tmp.*')" ]
     # missing parents are made too; a file in the way is an error
     run -0 stats --png-dir "$BATS_TEST_TMPDIR/deep/er/" --grid 2 "$TS"
