@@ -150,7 +150,13 @@ int cli_operands(int argc, char **argv, int min, int max, const char *what, cons
 FILE *cli_open_output(atomic_file *af, const char *path, const char *const ins[], size_t nin)
 {
     err e;
-    if (check_not_inputs(&path, 1, ins, nin, &e) < 0 || af_open(af, path ? path : "-", &e) < 0)
+    if (!path || strcmp(path, "-") == 0) { /* checked at exit, as all of stdout is (cli_init) */
+        memset(af, 0, sizeof *af);
+        af->f = stdout;
+        af->is_stdout = 1;
+        return stdout;
+    }
+    if (check_not_inputs(&path, 1, ins, nin, &e) < 0 || af_open(af, path, &e) < 0)
         cli_die_err(&e);
     return af->f;
 }
@@ -158,6 +164,6 @@ FILE *cli_open_output(atomic_file *af, const char *path, const char *const ins[]
 void cli_commit_output(atomic_file *af)
 {
     err e;
-    if (af_commit(af, &e) < 0)
+    if (!af->is_stdout && af_commit(af, &e) < 0)
         cli_die_err(&e);
 }
