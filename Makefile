@@ -59,8 +59,10 @@ to_target = { $(1); } > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-# Objects are kept, not deleted as intermediate files: a second `make` does nothing.
-.SECONDARY: $(FILTER_OBJ) $(UNIT_OBJ)
+# Nothing built is deleted as an intermediate file (objects made through the pattern
+# rules were, and then their .d files made them targets: every filter was recompiled
+# by a second `make`). Now a second `make` does nothing.
+.SECONDARY:
 .PHONY: all man check clean install uninstall deps data study analysis train train-reference \
         train-long evaluate review bench fuzz help
 
@@ -152,7 +154,7 @@ data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10
 # so do the manual pages (`man fm-split`).
 MANDIR := $(PREFIX)/share/man/man1
 
-install: $(FILTERS) $(MANPAGES) ## the filters as $(PREFIX)/bin/fm-NAME and their manual pages (PREFIX, DESTDIR)
+install: $(FILTERS) $(MANPAGES) ## the filters as PREFIX/bin/fm-NAME, their manual pages as PREFIX/share/man/man1/fm-NAME.1 (PREFIX, DESTDIR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)
 	for f in $(NAMES); do install -m 755 $(BIN)/$$f $(DESTDIR)$(PREFIX)/bin/fm-$$f || exit 1; done
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)
