@@ -6,7 +6,9 @@
 
 load test_helper
 
-NAMES=(average confmat csv2tensor flag idx2tensor merge npy2tensor predict split stats tensor2csv train)
+# every program: one per filters/NAME.c
+NAMES=()
+for f in "$TOP"/filters/*.c; do NAMES+=("$(basename "$f" .c)"); done
 
 # make in this tree, on the build FM_BIN names, never as a sub-make of `make check`
 # (whose flags and level would change what make prints).
@@ -65,8 +67,7 @@ phony() { fm_make -pRrq -f Makefile __no_such_target__ 2>/dev/null | sed -n 's/^
         [ "$status" -eq 0 ]
         [[ "$output" =~ ^$n\ \(fashion-mnist\ filters\) ]]
     done
-    # every filter is in the list above
-    [ "$(ls "$TOP"/filters/*.c | wc -l)" -eq "${#NAMES[@]}" ]
+    [ "${#NAMES[@]}" -ge 12 ]
 }
 
 @test "build: make install puts fm-NAME and its manual page in place; man renders every page; uninstall removes them" {
