@@ -2,7 +2,8 @@
 #   make            build every filter into bin/
 #   make study      the whole study on the real data (installs packages, gets data, trains, reports)
 #   make check      unit tests + bats tests, ending "N passed, N failed"
-#   make help       every target in one line each; README.md says more.
+#   make help       every target in one line each (from the "## " comments on the target
+#                   lines here and in pipelines/*.mk); README.md says more.
 
 CC      ?= cc
 OPT     ?= -O3 -march=native
@@ -33,9 +34,19 @@ LIB_SRC    := $(sort $(wildcard lib/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/builtin_arch_table.o
 BUILTIN_ARCH := $(sort $(wildcard samples/*.arch))
 FILTER_SRC := $(sort $(wildcard filters/*.c))
+FILTER_OBJ := $(FILTER_SRC:%.c=$(OBJ)/%.o)
 FILTERS    := $(FILTER_SRC:filters/%.c=$(BIN)/%)
+NAMES      := $(FILTER_SRC:filters/%.c=%)
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJ)/%.o)
 UNITS      := $(UNIT_SRC:tests/unit/%.c=$(OBJ)/tests/%)
+PIPELINE_MK := $(sort $(wildcard pipelines/*.mk))
+
+# Manual pages, from each filter's --help and --version (help2man), beside the
+# objects so that a sanitizer build has its own; built when help2man is there.
+MAN      := $(OBJ)/man
+MANPAGES := $(NAMES:%=$(MAN)/fm-%.1)
+HELP2MAN := $(shell command -v help2man)
 
 # Recipes run in bash with pipefail, so that any failing stage of a pipeline
 # fails its target.
@@ -48,10 +59,14 @@ to_target = { $(1); } > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check clean install uninstall deps data study analysis train train-reference \
+# Nothing built is deleted as an intermediate file (objects made through the pattern
+# rules were, and then their .d files made them targets: every filter was recompiled
+# by a second `make`). Now a second `make` does nothing.
+.SECONDARY:
+.PHONY: all man check clean install uninstall deps data study analysis train train-reference \
         train-long evaluate review bench fuzz help
 
-all: $(FILTERS)
+all: $(FILTERS) $(if $(HELP2MAN),$(MANPAGES)) ## build every filter into bin/ (and its manual page, with help2man)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -86,61 +101,68 @@ $(OBJ)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/libfm.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(FILTER_SRC:%.c=$(OBJ)/%.d) $(UNIT_SRC:%.c=$(OBJ)/%.d)
+-include $(LIB_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# $(call man_what,NAME): what the filter does, for the page's NAME line: the first
+# paragraph of the comment that opens filters/NAME.c ("/* NAME - what ...").
+man_what = awk 'NR == 1 { sub(/^\/\* $(1) - /, "") } /^ \*\/?$$/ { exit } \
+    { sub(/^ \* /, ""); last = sub(/ *\*\/$$/, ""); printf "%s%s", (NR > 1 ? " " : ""), $$0; if (last) exit }' \
+    filters/$(1).c | sed 's/\.$$//'
+
+# The page is fm-NAME, as installed; the filter's --version gives the rest of its title.
+$(MAN)/fm-%.1: $(BIN)/% filters/%.c
+	@mkdir -p $(@D)
+	help2man -N --version-string="fm-$$($(BIN)/$* --version)" -n "$$($(call man_what,$*))" $(BIN)/$* | \
+	    sed -e 's/^\.B $*$$/.B fm-$*/' > $@.tmp || { rm -f $@.tmp; exit 1; }; mv $@.tmp $@
+
+man: $(MANPAGES) ## the manual pages fm-NAME.1, from each filter's --help (help2man) -> build/man/
 
 # ---- tests ---------------------------------------------------------------
 # FM_BIN tells the bats tests which build of the programs to run.
-check: $(FILTERS) $(UNITS)
+check: all $(UNITS) ## unit and bats tests on samples/, ending "N passed, N failed"
 	@FM_BIN=$(abspath $(BIN)) tests/run $(UNITS)
 
-help:
-	@printf '%s\n' \
-	  'make               build every filter into bin/' \
-	  'make study         the whole study on the real data: deps, all, data, analysis, train, evaluate, review' \
-	  'make check         unit and bats tests on samples/, ending "N passed, N failed"' \
-	  'make deps          install the missing Debian packages (pipelines/install-deps)' \
-	  'make data          the real data as Kaggle-layout CSVs in data/ (from dataset-fashion-mnist)' \
-	  'make analysis      the exploratory analysis of the training set -> reports/analysis/' \
-	  'make train         the default network and recipe (about 20 min) -> models/default.bin, reports/default-test.txt' \
-	  'make train-long    the long preset (about 80 min) -> models/long.bin, reports/long-test.txt' \
-	  'make train-reference  the Keras study'"'"'s network and recipe -> models/study.bin, reports/study-test.txt' \
-	  'make train-ensemble   the long preset averaged with it on narrow.arch -> reports/ensemble-test.txt' \
-	  'make ablation      what each switch of the previous default recipe was worth, on a subset -> out/ablation/' \
-	  'make evaluate      the default model on the test set, the study'"'"'s evaluation -> reports/evaluate.txt' \
-	  'make review        the human-in-the-loop demo -> reports/review/' \
-	  'make bench         benchmarks against PyTorch and pandas (bench-nn, bench-csv)' \
-	  'make fuzz          libFuzzer on every reader (clang); make valgrind: a pipeline under valgrind' \
-	  'make install       the filters as $(PREFIX)/bin/fm-NAME (PREFIX, DESTDIR); make uninstall' \
-	  'make clean         remove build/ and bin/ (data/, models/, reports/ stay)'
+# The list comes from the "target: ... ## what it does" lines, so it cannot drift
+# (tests/build.bats checks that every phony target has one).
+help: ## every target in one line each (this list)
+	@sed -n -e 's/^\([a-z][a-z-]*\):.*## /\1\t/p' Makefile $(PIPELINE_MK) | \
+	    while IFS=$$'\t' read -r t what; do printf 'make %-17s %s\n' "$$t" "$$what"; done
+
+# Each pipelines/bench*.mk adds its bench-* target to this one.
+bench: ## benchmarks against PyTorch and pandas (every bench-* target)
 
 # ---- packages and data ---------------------------------------------------
-deps:
+deps: ## install the missing Debian packages (pipelines/install-deps)
 	@pipelines/install-deps
 
-data: data/fashion-mnist_train.csv data/fashion-mnist_test.csv
+data: data/fashion-mnist_train.csv data/fashion-mnist_test.csv ## the real data as Kaggle-layout CSVs in data/ (from dataset-fashion-mnist)
 
 DATASET := /usr/share/datasets/fashion-mnist
 $(DATASET)/%.gz:
 	@pipelines/install-deps dataset-fashion-mnist
 
-data/fashion-mnist_train.csv: $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
+data/fashion-mnist_train.csv: $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | $(BIN)/idx2tensor $(BIN)/tensor2csv
 	@mkdir -p data
-	$(call to_target,bin/idx2tensor $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | bin/tensor2csv --header)
+	$(call to_target,$(BIN)/idx2tensor $(DATASET)/train-images-idx3-ubyte.gz $(DATASET)/train-labels-idx1-ubyte.gz | $(BIN)/tensor2csv --header)
 
-data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/idx2tensor bin/tensor2csv
+data/fashion-mnist_test.csv: $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | $(BIN)/idx2tensor $(BIN)/tensor2csv
 	@mkdir -p data
-	$(call to_target,bin/idx2tensor $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | bin/tensor2csv --header)
+	$(call to_target,$(BIN)/idx2tensor $(DATASET)/t10k-images-idx3-ubyte.gz $(DATASET)/t10k-labels-idx1-ubyte.gz | $(BIN)/tensor2csv --header)
 
 # ---- install -------------------------------------------------------------
-# Installed names carry an "fm-" prefix so that `split` does not shadow coreutils.
-install: $(FILTERS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	for f in $(FILTERS:bin/%=%); do install -m 755 bin/$$f $(DESTDIR)$(PREFIX)/bin/fm-$$f; done
+# Installed names carry an "fm-" prefix so that `split` does not shadow coreutils;
+# so do the manual pages (`man fm-split`).
+MANDIR := $(PREFIX)/share/man/man1
 
-uninstall:
-	for f in $(FILTERS:bin/%=%); do rm -f $(DESTDIR)$(PREFIX)/bin/fm-$$f; done
+install: $(FILTERS) $(MANPAGES) ## the filters as PREFIX/bin/fm-NAME, their manual pages as PREFIX/share/man/man1/fm-NAME.1 (PREFIX, DESTDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)
+	for f in $(NAMES); do install -m 755 $(BIN)/$$f $(DESTDIR)$(PREFIX)/bin/fm-$$f || exit 1; done
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)
 
-clean:
+uninstall: ## remove what make install put in place (same PREFIX, DESTDIR)
+	for f in $(NAMES); do rm -f $(DESTDIR)$(PREFIX)/bin/fm-$$f $(DESTDIR)$(MANDIR)/fm-$$f.1; done
+
+clean: ## remove build/ and bin/ (data/, models/, reports/ stay)
 	rm -rf build bin
 
--include $(sort $(wildcard pipelines/*.mk))
+-include $(PIPELINE_MK)

@@ -1,7 +1,6 @@
 /* csv2tensor - Kaggle-layout image CSV (plain or gzip) to a tensor stream. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +18,14 @@ static const char usage[] =
     "With no FILE, or FILE '-', read stdin. A header row and a UTF-8 BOM are detected.\n"
     "Record ids are 0-based data-row numbers (the header row is not counted).\n"
     "A header row alone gives an empty stream (a header, no records); no rows at all is an error.\n"
+    "Pixel columns named pixel1..pixelN (or 0..N-1) are read by name: in another order (as\n"
+    "sorted as text: pixel1, pixel10, pixel100, ...) each goes to its pixel, with a warning;\n"
+    "an unknown or repeated name is an error. Other names are taken in file order.\n"
     "\n"
     "  -s, --shape HxWxC   image shape [28x28x1]\n"
     "  -k, --classes N     labels must be 0..N-1 [10]\n"
     "  -l, --labels        the first column is a label (default: detect from the field count)\n"
-    "  -L, --no-labels     there is no label column\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "  -L, --no-labels     there is no label column\n" CLI_STD_HELP
     "\n"
     "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
 
@@ -65,23 +65,19 @@ static options parse_command_line(int argc, char **argv)
     static const struct option longs[] = {
         {"shape", required_argument, 0, 's'}, {"classes", required_argument, 0, 'k'},
         {"labels", no_argument, 0, 'l'},      {"no-labels", no_argument, 0, 'L'},
-        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        CLI_STD_LONG,
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "s:k:lLhV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:k:lL" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 's': parse_shape(optarg, &o); break;
         case 'k': o.nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535); break;
         case 'l': o.labels = CSV_LABELS_YES; break;
         case 'L': o.labels = CSV_LABELS_NO; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("too many arguments (one input file at most)");
+    cli_operands(argc, argv, 0, 1, NULL, "one input file");
     o.path = optind < argc ? argv[optind] : NULL;
     return o;
 }
@@ -103,6 +99,12 @@ static int emit(void *ctx, uint32_t id, int32_t label, const unsigned char *pixe
     return ts_write(s->w, id, label, pixels, e);
 }
 
+/* A warning from the reader: one line, and the conversion goes on. */
+static void warn(const char *msg)
+{
+    fprintf(stderr, "%s: warning: %s\n", cli_prog, msg);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv);
@@ -113,7 +115,7 @@ int main(int argc, char **argv)
     if (!in)
         cli_die_err(&e);
     sink s = {NULL, ts_image_header(o.h, o.w, o.c, o.nclass)};
-    csv_images_opts co = {o.h * o.w * o.c, o.nclass, o.labels};
+    csv_images_opts co = {o.h * o.w * o.c, o.nclass, o.labels, warn};
     int rc = csv_images_read(in, name, &co, emit, &s, NULL, &e);
     gzclose(in);
     if (rc < 0) {

@@ -1,8 +1,6 @@
 /* idx2tensor - original IDX image + label files (gzip or plain) to a tensor stream. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "classes.h"
 #include "cli.h"
@@ -16,43 +14,46 @@ static const char usage[] =
     "Either file may be '-' for stdin.\n"
     "Record ids are 0-based item numbers.\n"
     "\n"
-    "  -k, --classes N     labels must be 0..N-1 [10]\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "  -k, --classes N     labels must be 0..N-1 [10]\n" CLI_STD_HELP
     "\n"
     "Example: idx2tensor t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz | tensor2csv --header\n";
+
+typedef struct options {
+    uint32_t nclass;
+    const char *images, *labels; /* labels NULL: none */
+} options;
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {FM_NCLASS, NULL, NULL};
+    static const struct option longs[] = {{"classes", required_argument, 0, 'k'}, CLI_STD_LONG};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "k:" CLI_STD_SHORT, longs, NULL)) != -1) {
+        switch (ch) {
+        case 'k': o.nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535); break;
+        default: cli_std_option(ch, usage);
+        }
+    }
+    int n = cli_operands(argc, argv, 1, 2, "IMAGES file ('-' for stdin)", "IMAGES and LABELS");
+    o.images = argv[optind];
+    o.labels = n == 2 ? argv[optind + 1] : NULL;
+    return o;
+}
 
 int main(int argc, char **argv)
 {
     cli_init(argv);
-    uint32_t nclass = FM_NCLASS;
-    static const struct option longs[] = {
-        {"classes", required_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0},
-    };
-    int ch;
-    while ((ch = getopt_long(argc, argv, "k:hV", longs, NULL)) != -1) {
-        switch (ch) {
-        case 'k': nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535); break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
-        }
-    }
-    int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2)
-        cli_usage_error(nargs < 1 ? "missing IMAGES file ('-' for stdin)" : "too many arguments");
-    if (nargs == 2 && strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
-        cli_usage_error("IMAGES and LABELS cannot both be stdin");
+    options o = parse_command_line(argc, argv);
+    const uint32_t nclass = o.nclass;
     err e;
     idx_file img, lab = {0};
-    if (idx_open(&img, argv[optind], &e) < 0)
+    if (idx_open(&img, o.images, &e) < 0)
         cli_die_err(&e);
     if (img.rank < 3)
         cli_die("%s: IDX rank %d: expected images (N x H x W [x C])", img.name, img.rank);
-    int labelled = nargs == 2;
+    int labelled = o.labels != NULL;
     if (labelled) {
-        if (idx_open(&lab, argv[optind + 1], &e) < 0)
+        if (idx_open(&lab, o.labels, &e) < 0)
             cli_die_err(&e);
         if (lab.rank != 1)
             cli_die("%s: IDX rank %d: expected labels (N)", lab.name, lab.rank);

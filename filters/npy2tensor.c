@@ -1,9 +1,7 @@
 /* npy2tensor - NumPy .npy image (and label) arrays to a tensor stream. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "classes.h"
 #include "cli.h"
@@ -19,9 +17,7 @@ static const char usage[] =
     "Record ids are 0-based image numbers. C order only (fortran_order False). Either file may be\n"
     "'-' for stdin.\n"
     "\n"
-    "  -k, --classes N     integer labels must be 0..N-1 [10; K for one-hot labels]\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "  -k, --classes N     integer labels must be 0..N-1 [10; K for one-hot labels]\n" CLI_STD_HELP
     "\n"
     "Example: npy2tensor x_test.npy y_test.npy | predict model.bin | confmat\n";
 
@@ -69,64 +65,114 @@ static void image_shape(const npy_file *x, uint32_t *hh, uint32_t *ww, uint32_t 
     *hh = (uint32_t)H, *ww = (uint32_t)W, *cc = (uint32_t)C;
 }
 
+typedef struct options {
+    uint32_t nclass;
+    int nclass_given;
+    const char *images, *labels; /* labels NULL: none */
+} options;
+
+static options parse_command_line(int argc, char **argv)
+{
+    options o = {FM_NCLASS, 0, NULL, NULL};
+    static const struct option longs[] = {{"classes", required_argument, 0, 'k'}, CLI_STD_LONG};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "k:" CLI_STD_SHORT, longs, NULL)) != -1) {
+        switch (ch) {
+        case 'k': o.nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535), o.nclass_given = 1; break;
+        default: cli_std_option(ch, usage);
+        }
+    }
+    int n = cli_operands(argc, argv, 1, 2, "IMAGES file ('-' for stdin)", "IMAGES and LABELS");
+    o.images = argv[optind];
+    o.labels = n == 2 ? argv[optind + 1] : NULL;
+    return o;
+}
+
+/* Checks the labels' shape against n images: integers (N or N x 1) or one-hot rows
+ * (N x K, which sets the class count). Returns the values per label. */
+static size_t label_shape(const npy_file *lab, uint64_t n, const char *images, options *o, int *onehot)
+{
+    const npy_header *lh = &lab->h;
+    char s[160];
+    *onehot = 0;
+    if (lh->rank == 2 && lh->shape[1] > 1) {
+        *onehot = 1;
+        if (lh->shape[1] > 65535)
+            cli_die("%s: shape %s: too many classes for one-hot labels", lab->name, npy_shape_str(lh, s, sizeof s));
+        if (o->nclass_given && o->nclass != lh->shape[1])
+            cli_die("%s: one-hot rows of %llu classes, but --classes says %u", lab->name,
+                    (unsigned long long)lh->shape[1], o->nclass);
+        o->nclass = (uint32_t)lh->shape[1];
+    } else if (lh->rank != 1 && !(lh->rank == 2 && lh->shape[1] == 1)) {
+        cli_die("%s: shape %s: expected labels (N integers or N x K one-hot rows)", lab->name,
+                npy_shape_str(lh, s, sizeof s));
+    }
+    if (lh->shape[0] != n)
+        cli_die("%s has %llu images but %s has %llu labels", images, (unsigned long long)n, lab->name,
+                (unsigned long long)lh->shape[0]);
+    return *onehot ? o->nclass : 1;
+}
+
+/* Image i's values x[elems] as pixels; -1 (e set) for a value out of range. */
+static int to_pixels(const npy_file *img, uint64_t i, const double *x, size_t elems, unsigned char *pix, err *e)
+{
+    const int is_float = img->h.kind == NPY_FLOAT;
+    char s[160];
+    for (size_t j = 0; j < elems; j++) {
+        double v = x[j];
+        if (is_float ? !(v >= 0 && v <= 1) : !(v >= 0 && v <= 255))
+            return err_set(e, "%s: value %.9g at index %s is outside %s", img->name, v,
+                           np_index(&img->h, i * elems + j, s, sizeof s),
+                           is_float ? "[0, 1] (float images must be scaled to 0..1)" : "0..255");
+        pix[j] = (unsigned char)(is_float ? lround(v * 255.0) : v);
+    }
+    return 0;
+}
+
+/* Label i from its values y: one-hot row or integer; -1 (e set) if it is neither. */
+static int to_label(const npy_file *lab, uint64_t i, const double *y, size_t per_label, int onehot,
+                    uint32_t nclass, int32_t *label, err *e)
+{
+    if (onehot) {
+        int ones = 0, others = 0;
+        for (size_t k = 0; k < per_label; k++) {
+            if (y[k] == 1)
+                ones++, *label = (int32_t)k;
+            else if (y[k] != 0)
+                others++;
+        }
+        if (ones != 1 || others)
+            return err_set(e, "%s: row [%llu] is not one-hot (one 1, the rest 0)", lab->name, (unsigned long long)i);
+        return 0;
+    }
+    char s[160];
+    if (!(y[0] >= 0 && y[0] < nclass && y[0] == floor(y[0])))
+        return err_set(e, "%s: label %g at index %s is not a class (0..%u)", lab->name, y[0],
+                       np_index(&lab->h, i, s, sizeof s), nclass - 1);
+    *label = (int32_t)y[0];
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv);
-    uint32_t nclass = FM_NCLASS;
-    int nclass_given = 0;
-    static const struct option longs[] = {
-        {"classes", required_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0},
-    };
-    int ch;
-    while ((ch = getopt_long(argc, argv, "k:hV", longs, NULL)) != -1) {
-        switch (ch) {
-        case 'k': nclass = (uint32_t)cli_long("--classes", optarg, 1, 65535), nclass_given = 1; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
-        }
-    }
-    int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2)
-        cli_usage_error(nargs < 1 ? "missing IMAGES file ('-' for stdin)" : "too many arguments");
-    if (nargs == 2 && strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
-        cli_usage_error("IMAGES and LABELS cannot both be stdin");
-
+    options o = parse_command_line(argc, argv);
     err e;
     npy_file img, lab = {0};
-    if (npy_open(&img, argv[optind], &e) < 0)
+    if (npy_open(&img, o.images, &e) < 0)
         cli_die_err(&e);
     uint32_t H, W, C;
     image_shape(&img, &H, &W, &C);
-    uint64_t n = img.h.shape[0];
-    size_t elems = (size_t)H * W * C;
-    int labelled = nargs == 2, onehot = 0;
+    const uint64_t n = img.h.shape[0];
+    const size_t elems = (size_t)H * W * C;
+    int onehot = 0;
     size_t per_label = 1;
-    char s[160];
-    if (labelled) {
-        if (npy_open(&lab, argv[optind + 1], &e) < 0)
+    if (o.labels) {
+        if (npy_open(&lab, o.labels, &e) < 0)
             cli_die_err(&e);
-        const npy_header *lh = &lab.h;
-        if (lh->rank == 2 && lh->shape[1] > 1) {
-            onehot = 1;
-            if (lh->shape[1] > 65535)
-                cli_die("%s: shape %s: too many classes for one-hot labels", lab.name, npy_shape_str(lh, s, sizeof s));
-            if (nclass_given && nclass != lh->shape[1])
-                cli_die("%s: one-hot rows of %llu classes, but --classes says %u", lab.name,
-                        (unsigned long long)lh->shape[1], nclass);
-            nclass = (uint32_t)lh->shape[1];
-            per_label = nclass;
-        } else if (lh->rank != 1 && !(lh->rank == 2 && lh->shape[1] == 1)) {
-            cli_die("%s: shape %s: expected labels (N integers or N x K one-hot rows)", lab.name,
-                    npy_shape_str(lh, s, sizeof s));
-        }
-        if (lh->shape[0] != n)
-            cli_die("%s has %llu images but %s has %llu labels", img.name, (unsigned long long)n, lab.name,
-                    (unsigned long long)lh->shape[0]);
+        per_label = label_shape(&lab, n, img.name, &o, &onehot);
     }
-
-    ts_header th = ts_image_header(H, W, C, nclass);
+    ts_header th = ts_image_header(H, W, C, o.nclass);
     th.count = n;
     ts_writer *w = ts_create(stdout, "<stdout>", &th, &e);
     if (!w)
@@ -137,59 +183,26 @@ int main(int argc, char **argv)
     x = malloc(elems * sizeof *x), y = malloc(per_label * sizeof *y), pix = malloc(elems);
     if (!x || !y || !pix)
         cli_die("out of memory");
-    int is_float = img.h.kind == NPY_FLOAT;
-    for (uint64_t i = 0; i < n; i++) {
-        if (npy_read(&img, x, elems, "image", elems, &e) < 0 ||
-            (labelled && npy_read(&lab, y, per_label, "label", per_label, &e) < 0)) {
-            ts_fail(w);
-            cli_die_err(&e);
-        }
-        for (size_t j = 0; j < elems; j++) {
-            double v = x[j];
-            int bad = is_float ? !(v >= 0 && v <= 1) : !(v >= 0 && v <= 255);
-            if (bad) {
-                ts_fail(w);
-                cli_die("%s: value %.9g at index %s is outside %s", img.name, v,
-                        np_index(&img.h, i * elems + j, s, sizeof s),
-                        is_float ? "[0, 1] (float images must be scaled to 0..1)" : "0..255");
-            }
-            pix[j] = (unsigned char)(is_float ? lround(v * 255.0) : v);
-        }
+    int rc = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
         int32_t label = TS_NO_LABEL;
-        if (labelled && onehot) {
-            int ones = 0, others = 0;
-            for (size_t k = 0; k < per_label; k++) {
-                if (y[k] == 1)
-                    ones++, label = (int32_t)k;
-                else if (y[k] != 0)
-                    others++;
-            }
-            if (ones != 1 || others) {
-                ts_fail(w);
-                cli_die("%s: row [%llu] is not one-hot (one 1, the rest 0)", lab.name, (unsigned long long)i);
-            }
-        } else if (labelled) {
-            if (!(y[0] >= 0 && y[0] < nclass && y[0] == floor(y[0]))) {
-                ts_fail(w);
-                cli_die("%s: label %g at index %s is not a class (0..%u)", lab.name, y[0],
-                        np_index(&lab.h, i, s, sizeof s), nclass - 1);
-            }
-            label = (int32_t)y[0];
-        }
-        if (ts_write(w, (uint32_t)i, label, pix, &e) < 0)
-            cli_die_err(&e);
+        if (npy_read(&img, x, elems, "image", elems, &e) < 0 || to_pixels(&img, i, x, elems, pix, &e) < 0 ||
+            (o.labels && (npy_read(&lab, y, per_label, "label", per_label, &e) < 0 ||
+                          to_label(&lab, i, y, per_label, onehot, o.nclass, &label, &e) < 0)) ||
+            ts_write(w, (uint32_t)i, label, pix, &e) < 0)
+            rc = -1;
     }
-    if (npy_check_end(&img, &e) < 0 || (labelled && npy_check_end(&lab, &e) < 0)) {
-        ts_fail(w);
+    if (rc == 0 && (npy_check_end(&img, &e) < 0 || (o.labels && npy_check_end(&lab, &e) < 0)))
+        rc = -1;
+    if (rc < 0) {
+        ts_fail(w); /* downstream readers see a truncated record */
         cli_die_err(&e);
     }
     if (ts_finish(w, &e) < 0)
         cli_die_err(&e);
     npy_close(&img);
-    if (labelled)
+    if (o.labels)
         npy_close(&lab);
-    free(x);
-    free(y);
-    free(pix);
+    free(x), free(y), free(pix);
     return 0;
 }

@@ -10,7 +10,7 @@
 
 /* Pending temporary files, removed if the process dies before commit. */
 #define AF_MAX_PENDING 16
-static char pending[AF_MAX_PENDING][4200];
+static char pending[AF_MAX_PENDING][FM_PATH_MAX];
 static int handlers_installed;
 
 static void remove_pending(void)
@@ -81,11 +81,13 @@ int af_open(atomic_file *af, const char *path, err *e)
             return err_set(e, "%s: cannot open: %s", path, strerror(errno));
         return 0; /* af->tmp stays empty: commit closes, discard closes */
     }
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(af->tmp);
+    int fd = -1;
+    errno = ENAMETOOLONG;
+    if (snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path) < (int)sizeof af->tmp)
+        fd = mkstemp(af->tmp);
     if (fd < 0 && errno == ENAMETOOLONG) {
-        /* a legal name within 11 bytes of NAME_MAX: a short temporary name in the same
-         * directory instead (the rename stays within one file system) */
+        /* a legal name within 11 bytes of NAME_MAX (or of FM_PATH_MAX): a short temporary
+         * name in the same directory instead (the rename stays within one file system) */
         const char *slash = strrchr(path, '/');
         int dirlen = slash ? (int)(slash - path + 1) : 0;
         snprintf(af->tmp, sizeof af->tmp, "%.*s.fm-tmp.XXXXXX", dirlen, path);
@@ -228,7 +230,7 @@ int make_dirs(const char *path, int *created, err *e)
 {
     if (created)
         *created = 0;
-    char buf[4096];
+    char buf[FM_PATH_MAX];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf)
         return err_set(e, "%s: bad directory name", n ? "(a long path)" : "''");

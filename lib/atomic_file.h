@@ -15,11 +15,15 @@
 
 #include "err.h"
 
+/* The one bound on a path that a program keeps or builds (NUL included): Linux's
+ * PATH_MAX. A longer one is reported ("path too long"), never cut short. */
+#define FM_PATH_MAX 4096
+
 typedef struct atomic_file {
     FILE *f;
     int is_stdout; /* path "-" */
-    char path[4096];
-    char tmp[4200];
+    char path[FM_PATH_MAX];
+    char tmp[FM_PATH_MAX]; /* path + ".tmp.XXXXXX", or a shorter name beside it */
 } atomic_file;
 
 int af_open(atomic_file *af, const char *path, err *e);

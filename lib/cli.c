@@ -123,3 +123,47 @@ const char *cli_name(const char *path)
 {
     return (!path || strcmp(path, "-") == 0) ? "<stdin>" : path;
 }
+
+void cli_std_option(int ch, const char *usage)
+{
+    if (ch == 'h')
+        cli_help(usage);
+    if (ch == 'V')
+        cli_version();
+    cli_try_help(); /* getopt said what was wrong */
+}
+
+int cli_operands(int argc, char **argv, int min, int max, const char *what, const char *most)
+{
+    const int n = argc - optind;
+    if (n < min)
+        cli_usage_error("missing %s", what);
+    if (n > max)
+        cli_usage_error("too many arguments (%s at most)", most);
+    int stdin_used = 0;
+    for (int i = optind; i < argc; i++)
+        if (strcmp(argv[i], "-") == 0 && stdin_used++)
+            cli_usage_error("standard input (-) given more than once");
+    return n;
+}
+
+FILE *cli_open_output(atomic_file *af, const char *path, const char *const ins[], size_t nin)
+{
+    err e;
+    if (!path || strcmp(path, "-") == 0) { /* checked at exit, as all of stdout is (cli_init) */
+        memset(af, 0, sizeof *af);
+        af->f = stdout;
+        af->is_stdout = 1;
+        return stdout;
+    }
+    if (check_not_inputs(&path, 1, ins, nin, &e) < 0 || af_open(af, path, &e) < 0)
+        cli_die_err(&e);
+    return af->f;
+}
+
+void cli_commit_output(atomic_file *af)
+{
+    err e;
+    if (!af->is_stdout && af_commit(af, &e) < 0)
+        cli_die_err(&e);
+}

@@ -35,7 +35,19 @@ typedef struct parse_ctx {
     char first[64];     /* first field of the first row, for header detection */
     uint32_t label_col; /* 1-based header column named "label" after the first, or 0 */
     int first_numeric;
+    /* The header's column names (see csv_images.h), one code per field for the first
+     * elems + 1 fields: NAME_PIXEL | k-1 for "pixelk", NAME_NUMBER | k for "k" (k in
+     * range), NAME_OTHER for anything else. The first field after the first that is
+     * not a good pixel (number) name is kept as text for the message. */
+    uint32_t *names;
+    int any_pixel_name, any_number_name; /* among the fields after the first */
+    uint32_t odd_pixel_field, odd_number_field; /* 1-based, 0 = none */
+    char odd_pixel[40], odd_number[40];
+    uint32_t *perm;         /* pixel i of a row goes to perm[i]: NULL when the header is in order */
+    unsigned char *ordered; /* a row's pixels put in order (with perm) */
 } parse_ctx;
+
+enum { NAME_PIXEL = 1u << 30, NAME_NUMBER = 2u << 30, NAME_OTHER = 3u << 30, NAME_KIND = 3u << 30 };
 
 /* Strict unsigned decimal: digits only, no sign, no point. -1 if not. */
 static long parse_uint(const char *s, size_t len)
@@ -49,6 +61,24 @@ static long parse_uint(const char *s, size_t len)
         v = v * 10 + (s[i] - '0');
     }
     return v;
+}
+
+/* Is s a Kaggle pixel column name, "pixelK" (any case)? */
+static int is_pixel_name(const char *s, size_t len)
+{
+    return len > 5 && strncasecmp(s, "pixel", 5) == 0 && parse_uint(s + 5, len - 5) >= 0;
+}
+
+/* A row's record to the caller, its pixels put in order when the header said so. */
+static int emit_row(parse_ctx *c, int32_t label)
+{
+    const unsigned char *px = c->pixels;
+    if (c->perm) {
+        for (uint32_t i = 0; i < c->o->elems; i++)
+            c->ordered[c->perm[i]] = c->pixels[i];
+        px = c->ordered;
+    }
+    return c->fn(c->user, c->id, label, px, c->e);
 }
 
 /* Show a field in a message: it may hold NULs or control bytes. */
@@ -140,6 +170,90 @@ static int looks_numeric(const char *s)
     return *end == '\0';
 }
 
+/* Note what header field c->field is named (see parse_ctx.names). */
+static void header_name(parse_ctx *c, const char *s, size_t len)
+{
+    const uint32_t f = c->field, n = c->o->elems;
+    if (f > n)
+        return; /* too many fields: on_row says so */
+    if (!c->names && !(c->names = malloc(((size_t)n + 1) * sizeof *c->names))) {
+        c->failed = 1;
+        err_set(c->e, "%s: out of memory", c->name);
+        return;
+    }
+    int is_pixel = is_pixel_name(s, len);
+    long k = is_pixel ? parse_uint(s + 5, len - 5) : parse_uint(s, len);
+    uint32_t code = NAME_OTHER;
+    if (is_pixel && k >= 1 && k <= (long)n)
+        code = NAME_PIXEL | (uint32_t)(k - 1);
+    else if (!is_pixel && k >= 0 && k < (long)n)
+        code = NAME_NUMBER | (uint32_t)k;
+    c->names[f] = code;
+    if (f == 0)
+        return; /* the label's name, or a pixel's: known at the row's end */
+    c->any_pixel_name |= is_pixel;
+    c->any_number_name |= !is_pixel && k >= 0;
+    char b[40];
+    if ((code & NAME_KIND) != NAME_PIXEL && !c->odd_pixel_field)
+        c->odd_pixel_field = f + 1, snprintf(c->odd_pixel, sizeof c->odd_pixel, "%s", shown(s, len, b));
+    if ((code & NAME_KIND) != NAME_NUMBER && !c->odd_number_field)
+        c->odd_number_field = f + 1, snprintf(c->odd_number, sizeof c->odd_number, "%s", shown(s, len, b));
+}
+
+/* At the header's end: the pixel columns named in a scheme (pixelK or K) must name
+ * each pixel once; in another order, they are read by name. lab: a label column first. */
+static int check_header_names(parse_ctx *c, int lab)
+{
+    const uint32_t n = c->o->elems;
+    int first_pixel = !lab && is_pixel_name(c->first, strlen(c->first));
+    uint32_t kind = c->any_pixel_name || first_pixel ? NAME_PIXEL : c->any_number_name ? NAME_NUMBER : 0;
+    if (!kind)
+        return 0; /* names of no scheme (a, b, c): file order */
+    const char *prefix = kind == NAME_PIXEL ? "pixel" : "";
+    const uint32_t base = kind == NAME_PIXEL ? 1 : 0;
+    uint32_t *field_of = calloc(n, sizeof *field_of); /* pixel -> 1-based field naming it */
+    if (!field_of)
+        return err_set(c->e, "%s: out of memory", c->name);
+    uint32_t moved = 0; /* the first field naming another pixel than its position's */
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        const uint32_t f = i + (uint32_t)lab, code = c->names[f];
+        if ((code & NAME_KIND) != kind) {
+            const char *text = f == 0 ? c->first : kind == NAME_PIXEL ? c->odd_pixel : c->odd_number;
+            char b[40];
+            rc = err_set(c->e, "%s: line %llu, field %u: unknown pixel column '%s' (expected %s%u..%s%u, each once)",
+                         c->name, (unsigned long long)c->line, f + 1, f == 0 ? shown(text, strlen(text), b) : text,
+                         prefix, base, prefix, n - 1 + base);
+        } else if (field_of[code & ~NAME_KIND]) {
+            rc = err_set(c->e, "%s: line %llu: duplicate pixel column: fields %u and %u are both %s%u", c->name,
+                         (unsigned long long)c->line, field_of[code & ~NAME_KIND], f + 1, prefix,
+                         (code & ~NAME_KIND) + base);
+        } else {
+            field_of[code & ~NAME_KIND] = f + 1;
+            if ((code & ~NAME_KIND) != i && !moved)
+                moved = f + 1;
+        }
+    }
+    free(field_of);
+    if (rc < 0 || !moved)
+        return rc;
+    c->perm = malloc((size_t)n * sizeof *c->perm);
+    c->ordered = malloc(n);
+    if (!c->perm || !c->ordered)
+        return err_set(c->e, "%s: out of memory", c->name);
+    for (uint32_t i = 0; i < n; i++)
+        c->perm[i] = c->names[i + (uint32_t)lab] & ~NAME_KIND;
+    if (c->o->warn) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "%s: line %llu: the header's pixel columns are out of order (field %u is '%s%u'): each is read "
+                 "into the pixel its name says",
+                 c->name, (unsigned long long)c->line, moved, prefix, c->perm[moved - 1 - (uint32_t)lab] + base);
+        c->o->warn(msg);
+    }
+    return 0;
+}
+
 static void on_field_slow(const char *s, size_t len, parse_ctx *c)
 {
     if (!c->header_checked && c->field == 0) {
@@ -165,6 +279,7 @@ static void on_field_slow(const char *s, size_t len, parse_ctx *c)
         /* a label column other than the first would be read as a pixel */
         if (c->field > 0 && !c->label_col && len == 5 && strncasecmp(s, "label", 5) == 0)
             c->label_col = c->field + 1;
+        header_name(c, s, len);
         c->field++;
         return;
     }
@@ -224,7 +339,14 @@ static void on_row(int term, void *vctx)
             c->failed = 1;
             err_set(c->e, "%s: line %llu: the header puts 'label' in column %u; the label must be the first column",
                     c->name, (unsigned long long)c->line, c->label_col);
+        } else {
+            int lab = c->o->labels == CSV_LABELS_AUTO ? c->labelled : c->o->labels;
+            /* with a field count --labels or --no-labels does not take, the rows say so */
+            if (nf == c->o->elems + (uint32_t)lab && check_header_names(c, lab) < 0)
+                c->failed = 1;
         }
+        free(c->names);
+        c->names = NULL;
         return;
     }
     if (c->labelled < 0) {
@@ -259,7 +381,7 @@ static void on_row(int term, void *vctx)
         err_set(c->e, "%s: line %llu: %u fields, expected %u", c->name, (unsigned long long)c->line, nf, want);
         return;
     }
-    if (c->fn(c->user, c->id, c->labelled ? c->label : -1, c->pixels, c->e) != 0) {
+    if (emit_row(c, c->labelled ? c->label : -1) != 0) {
         c->failed = 1;
         c->fast = 0;
         return;
@@ -286,7 +408,12 @@ static void feed_free(feeder *fd)
 {
     csv_free(&fd->p);
     free(fd->c.pixels);
+    free(fd->c.names);
+    free(fd->c.perm);
+    free(fd->c.ordered);
     free(fd->carry);
+    fd->c.names = fd->c.perm = NULL;
+    fd->c.ordered = NULL;
     fd->c.pixels = NULL;
     fd->carry = NULL;
 }
@@ -385,7 +512,7 @@ static int plain_row(parse_ctx *c, const char *line, size_t n)
     if (p != end)
         return 0;
     c->row++;
-    if (c->fn(c->user, c->id, label, c->pixels, c->e) != 0) {
+    if (emit_row(c, label) != 0) {
         c->failed = 1;
         c->fast = 0;
         return -1;

@@ -6,6 +6,12 @@
  * record whose id is its 0-based data-row number. Errors name the line
  * (physical, 1-based) and field (1-based).
  *
+ * The header's pixel columns are read by name when they are named as Kaggle
+ * names them (pixel1..pixelN, any case) or as pandas does (0..N-1): columns in
+ * another order (sorted as text: pixel1, pixel10, pixel100, ...) go to the
+ * pixels their names say, with a warning; a name outside the scheme, or one
+ * given twice, is an error. Other names (a, b, c) are taken in file order.
+ *
  * libcsv (strict) parses the header, the first data row, and every line
  * that is not plain digits and commas; plain rows after the first are
  * converted directly (same result, three times faster), and any line
@@ -25,6 +31,9 @@ typedef struct csv_images_opts {
     uint32_t elems;  /* pixels per row (H*W*C) */
     uint32_t nclass; /* labels must be 0..nclass-1 */
     int labels;      /* CSV_LABELS_* */
+    /* Told, once, of something read in a way the user should know of (pixel columns
+     * put back in order); NULL: not told. The message has no program name. */
+    void (*warn)(const char *msg);
 } csv_images_opts;
 
 /* Called once per data row; label is -1 when the CSV has no label column.

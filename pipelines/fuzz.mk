@@ -20,7 +20,7 @@ FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
 
 .PHONY: fuzz-deps valgrind
 
-fuzz-deps:
+fuzz-deps: ## install clang and its fuzzing runtime for make fuzz
 	@pipelines/install-deps clang libclang-rt-14-dev libomp-dev
 
 $(FUZZ_DIR)/lib/%.o: lib/%.c | fuzz-deps
@@ -36,7 +36,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libfm.a
 
 -include $(FUZZ_LIB_OBJ:.o=.d)
 
-fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%) ## libFuzzer on every reader, FUZZ_SECONDS each (clang) -> build/fuzz/
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
@@ -76,12 +76,12 @@ $(VG_DIR)/bin/%: $(VG_DIR)/filters/%.o $(VG_DIR)/libfm.a
 	@mkdir -p $(@D)
 	$(CC) -fopenmp -o $@ $^ $(LDLIBS)
 
-valgrind: $(VG_DIR)/bin/csv2tensor $(VG_DIR)/bin/predict $(VG_DIR)/bin/confmat bin/csv2tensor bin/train bin/split
+valgrind: $(VG_DIR)/bin/csv2tensor $(VG_DIR)/bin/predict $(VG_DIR)/bin/confmat $(BIN)/csv2tensor $(BIN)/train $(BIN)/split ## one pipeline on the sample under valgrind
 	@pipelines/install-deps valgrind
 	@# through a file: split --head stops reading at 600, which would end a pipe's writer by SIGPIPE (pipefail)
-	bin/csv2tensor samples/fashion-mnist_train-2000.csv.gz > $(VG_DIR)/train-2000.ts
-	bin/split --head 600 -o $(VG_DIR)/train.ts $(VG_DIR)/train-2000.ts
-	bin/train -q -a samples/small.arch -e 1 -j 1 -o $(VG_DIR)/tiny.bin $(VG_DIR)/train.ts
+	$(BIN)/csv2tensor samples/fashion-mnist_train-2000.csv.gz > $(VG_DIR)/train-2000.ts
+	$(BIN)/split --head 600 -o $(VG_DIR)/train.ts $(VG_DIR)/train-2000.ts
+	$(BIN)/train -q -a samples/small.arch -e 1 -j 1 -o $(VG_DIR)/tiny.bin $(VG_DIR)/train.ts
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 bash -o pipefail -c '$(VALGRIND) $(VG_DIR)/bin/csv2tensor \
 	    samples/fashion-mnist_test-500.csv.gz | $(VALGRIND) $(VG_DIR)/bin/predict -j 1 $(VG_DIR)/tiny.bin \
 	    | $(VALGRIND) $(VG_DIR)/bin/confmat > $(VG_DIR)/confmat.txt'

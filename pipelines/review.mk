@@ -11,6 +11,6 @@ REVIEW_TARGET  ?= 0.99
 REVIEW_PREDICT ?= --tta=flip,shift
 REVIEW_DIR     ?= reports/review
 
-review: $(REVIEW_MODEL) $(REVIEW_VAL) $(REVIEW_TEST) | $(BIN)/predict $(BIN)/flag $(BIN)/merge $(BIN)/csv2tensor
+review: $(REVIEW_MODEL) $(REVIEW_VAL) $(REVIEW_TEST) | $(BIN)/predict $(BIN)/flag $(BIN)/merge $(BIN)/csv2tensor ## the human-in-the-loop demo -> reports/review/
 	BIN=$(BIN) pipelines/review --model $(REVIEW_MODEL) --val $(REVIEW_VAL) --test $(REVIEW_TEST) \
 	    --predict-options "$(REVIEW_PREDICT)" --target $(REVIEW_TARGET) --out $(REVIEW_DIR)

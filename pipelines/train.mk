@@ -74,9 +74,9 @@ reports/%-test.txt: models/%.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
 	$(call to_target,$(BIN)/predict --tta=$(TEST_TTA) $< data/test.ts | $(BIN)/confmat)
 	@cat $@
 
-train: reports/default-test.txt
-train-long: reports/long-test.txt
-train-ensemble: reports/ensemble-test.txt
+train: reports/default-test.txt ## the default network and recipe (about 20 min) -> models/default.bin, reports/default-test.txt
+train-long: reports/long-test.txt ## the long preset (about 80 min) -> models/long.bin, reports/long-test.txt
+train-ensemble: reports/ensemble-test.txt ## the long preset averaged with it on narrow.arch -> reports/ensemble-test.txt
 
 # The study evaluated without test-time augmentation: so does its reference.
 reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/confmat
@@ -84,7 +84,7 @@ reports/study-test.txt: models/study.bin data/test.ts | $(BIN)/predict $(BIN)/co
 	$(call to_target,$(BIN)/predict $< data/test.ts | $(BIN)/confmat)
 	@cat $@
 
-train-reference: reports/study-test.txt
+train-reference: reports/study-test.txt ## the Keras study's network and recipe -> models/study.bin, reports/study-test.txt
 
 .PHONY: train train-long train-reference train-ensemble
 
@@ -92,7 +92,7 @@ train-reference: reports/study-test.txt
 # 0.05, shifts of 2) is worth, on validation only: the full recipe and each
 # switch turned off, on a 10,000-image subset for 6 epochs.
 ABLATION_OPTS ?= -n 10000 -e 6
-ablation: data/train.ts data/val.ts | $(BIN)/train $(BIN)/split $(BIN)/predict $(BIN)/confmat
+ablation: data/train.ts data/val.ts | $(BIN)/train $(BIN)/split $(BIN)/predict $(BIN)/confmat ## what each switch of the previous default recipe was worth, on a subset -> out/ablation/
 	FM_BIN=$(BIN) pipelines/ablation $(ABLATION_OPTS) -j $(TRAIN_THREADS) -o out/ablation data/train.ts data/val.ts
 
 .PHONY: ablation

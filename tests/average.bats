@@ -11,7 +11,7 @@ setup() {
 }
 
 @test "average: the mean of two streams, with ids and labels carried through" {
-    run --separate-stderr bash -c 'average a.ts b.ts | tensor2csv --id --no-header'
+    run --separate-stderr bash -c 'average a.ts b.ts | tensor2csv --raw --id --no-header'
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     [ "${lines[0]}" = "0,0,0.375,0.25,0.375" ]
@@ -20,7 +20,7 @@ setup() {
 }
 
 @test "average: three inputs, one of them standard input, and the record count kept" {
-    run --separate-stderr bash -c 'average a.ts - b.ts < a.ts > m.ts && tensor2csv --id --no-header < m.ts | head -n 2'
+    run --separate-stderr bash -c 'average a.ts - b.ts < a.ts > m.ts && tensor2csv --raw --id --no-header < m.ts | head -n 2'
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "0,0,0.416666657,0.25,0.333333343" ]
     [ "$(od -An -tu8 -j24 -N8 m.ts | tr -d ' ')" = 3 ]

@@ -170,6 +170,69 @@ count_of() { od -An -j24 -N8 -t u8 "$1" | tr -d ' '; }
     [ -z "$output" ]
 }
 
+# ---- the header's pixel names (issue 19) ------------------------------------
+
+# The test sample with its pixel columns sorted as text (pixel1, pixel10, pixel100, ...),
+# as a spreadsheet or a script that sorts column names writes it.
+sorted_csv() {
+    zcat "$TEST" | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+order = [0] + sorted(range(1, len(rows[0])), key=lambda i: rows[0][i])
+w = csv.writer(sys.stdout, lineterminator="\n")
+for r in rows:
+    w.writerow([r[i] for i in order])'
+}
+
+@test "header: pixel columns sorted as text are read by name, with one warning, to the same stream" {
+    sorted_csv > "$T/sorted.csv"
+    [ "$(head -c 40 "$T/sorted.csv")" = "label,pixel1,pixel10,pixel100,pixel101,p" ]
+    csv2tensor "$TEST" > "$T/ordered.ts"
+    run --separate-stderr bash -c 'csv2tensor "$1" > "$2"' _ "$T/sorted.csv" "$T/sorted.ts"
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "csv2tensor: warning: $T/sorted.csv: line 1: the header's pixel columns are out of order (field 3 is 'pixel10'): each is read into the pixel its name says" ]
+    cmp "$T/ordered.ts" "$T/sorted.ts"
+    # and back to the Kaggle order, byte for byte
+    run bash -c 'csv2tensor "$1" 2>/dev/null | tensor2csv | cmp - <(zcat "$2")' _ "$T/sorted.csv" "$TEST"
+    [ "$status" -eq 0 ]
+}
+
+@test "header: pandas' names (0..N-1) in another order are read by name too; names of no scheme keep file order" {
+    run --separate-stderr bash -c 'printf "label,0,1,3,2\n1,0,10,20,30\n" | csv2tensor -s 2x2 | tensor2csv --no-header'
+    [ "$status" -eq 0 ]
+    [ "$output" = "1,0,10,30,20" ]
+    [ "$stderr" = "csv2tensor: warning: <stdin>: line 1: the header's pixel columns are out of order (field 4 is '3'): each is read into the pixel its name says" ]
+    # in order, or any case of "pixel": no warning
+    run --separate-stderr bash -c 'printf "label,PIXEL1,Pixel2,pixel3,pixel4\n1,0,10,20,30\n" | csv2tensor -s 2x2 | tensor2csv --no-header'
+    [ "$output" = "1,0,10,20,30" ]
+    [ -z "$stderr" ]
+    # an unlabelled header is checked the same way
+    run --separate-stderr bash -c 'printf "pixel2,pixel1,pixel3,pixel4\n0,10,20,30\n" | csv2tensor -s 2x2 | tensor2csv --no-header'
+    [ "$output" = "10,0,20,30" ]
+    [[ "$stderr" == *"(field 1 is 'pixel2')"* ]]
+    run --separate-stderr bash -c 'printf "label,d,c,b,a\n1,0,10,20,30\n" | csv2tensor -s 2x2 | tensor2csv --no-header'
+    [ "$output" = "1,0,10,20,30" ]
+    [ -z "$stderr" ]
+}
+
+@test "header: an unknown or repeated pixel column name is refused, nothing written" {
+    run --separate-stderr -1 bash -c 'printf "label,pixel1,pixel2,pixel9,pixel4\n1,0,10,20,30\n" | csv2tensor -s 2x2'
+    [ "$stderr" = "csv2tensor: <stdin>: line 1, field 4: unknown pixel column 'pixel9' (expected pixel1..pixel4, each once)" ]
+    [ -z "$output" ]
+    run --separate-stderr -1 bash -c 'printf "label,pixel1,pixel2,x,pixel4\n1,0,10,20,30\n" | csv2tensor -s 2x2'
+    [ "$stderr" = "csv2tensor: <stdin>: line 1, field 4: unknown pixel column 'x' (expected pixel1..pixel4, each once)" ]
+    run --separate-stderr -1 bash -c 'printf "label,pixel1,pixel2,pixel2,pixel4\n1,0,10,20,30\n" | csv2tensor -s 2x2'
+    [ "$stderr" = "csv2tensor: <stdin>: line 1: duplicate pixel column: fields 3 and 4 are both pixel2" ]
+    [ -z "$output" ]
+    run --separate-stderr -1 bash -c 'printf "label,0,1,1,2\n1,0,10,20,30\n" | csv2tensor -s 2x2'
+    [ "$stderr" = "csv2tensor: <stdin>: line 1: duplicate pixel column: fields 3 and 4 are both 1" ]
+    run --separate-stderr -1 bash -c 'printf "label,1,2,3,4\n1,0,10,20,30\n" | csv2tensor -s 2x2'
+    [ "$stderr" = "csv2tensor: <stdin>: line 1, field 5: unknown pixel column '4' (expected 0..3, each once)" ]
+    # the real file with one name changed
+    run --separate-stderr -1 bash -c 'zcat "$1" | sed "1s/,pixel10,/,pixel0,/" | csv2tensor' _ "$TEST"
+    [ "$stderr" = "csv2tensor: <stdin>: line 1, field 11: unknown pixel column 'pixel0' (expected pixel1..pixel784, each once)" ]
+}
+
 @test "non-integer pixel" {
     { zcat "$TEST" | head -5; row | sed 's/^9,0,0,0,/9,0,0,x1,/'; } >"$T/bad.csv"
     run --separate-stderr csv2tensor "$T/bad.csv"

@@ -59,7 +59,7 @@ PY
     run bash -c 'idx2tensor "$1" - < "$2" | cmp - "$3"' _ "$T/img" "$T/lab" "$T/want.ts"
     [ "$status" -eq 0 ]
     run --separate-stderr -2 idx2tensor - - < "$T/img"
-    [ "${stderr_lines[0]}" = "idx2tensor: IMAGES and LABELS cannot both be stdin" ]
+    [ "${stderr_lines[0]}" = "idx2tensor: standard input (-) given more than once" ]
 }
 
 @test "images only: labels -1" {

@@ -13,10 +13,10 @@ setup_file() {
 
 @test "predict: one probability vector per record, ids and labels kept, rows sum to 1" {
     predict "$MODEL" "$TEST_TS" > "$BATS_TEST_TMPDIR/p.ts"
-    run bash -c "tensor2csv --no-header --id '$BATS_TEST_TMPDIR/p.ts' | awk -F, '{s=0; for(i=3;i<=NF;i++) s+=\$i; if (s<0.999||s>1.001||NF!=12) bad++} END{print NR, bad+0}'"
+    run bash -c "tensor2csv --raw --no-header --id '$BATS_TEST_TMPDIR/p.ts' | awk -F, '{s=0; for(i=3;i<=NF;i++) s+=\$i; if (s<0.999||s>1.001||NF!=12) bad++} END{print NR, bad+0}'"
     [ "$output" = "500 0" ]
     # ids 0..499 in order, labels equal to the CSV's first column
-    diff <(tensor2csv --no-header --id "$BATS_TEST_TMPDIR/p.ts" | cut -d, -f1,2) \
+    diff <(tensor2csv --raw --no-header --id "$BATS_TEST_TMPDIR/p.ts" | cut -d, -f1,2) \
          <(zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | tail -n +2 | cut -d, -f1 | awk '{print NR-1 "," $1}')
 }
 
@@ -24,11 +24,11 @@ setup_file() {
     predict "$MODEL" < "$TEST_TS" > "$BATS_TEST_TMPDIR/a.ts"
     predict -b 7 -j 1 "$MODEL" "$TEST_TS" > "$BATS_TEST_TMPDIR/b.ts"
     # different batch slicing may round differently in the last bits: compare to 1e-5
-    run bash -c "paste -d, <(tensor2csv --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --no-header '$BATS_TEST_TMPDIR/b.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
+    run bash -c "paste -d, <(tensor2csv --raw --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --raw --no-header '$BATS_TEST_TMPDIR/b.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
     [ "$output" = "0" ]
     # fewer threads granted than asked (a thread limit): every record is still computed
     OMP_THREAD_LIMIT=1 predict -j 2 "$MODEL" "$TEST_TS" > "$BATS_TEST_TMPDIR/c.ts"
-    run bash -c "paste -d, <(tensor2csv --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --no-header '$BATS_TEST_TMPDIR/c.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
+    run bash -c "paste -d, <(tensor2csv --raw --no-header '$BATS_TEST_TMPDIR/a.ts') <(tensor2csv --raw --no-header '$BATS_TEST_TMPDIR/c.ts') | awk -F, '{for(i=2;i<=11;i++){d=\$i-\$(i+11); if(d<0)d=-d; if(d>1e-5)bad++}} END{print bad+0}'"
     [ "$output" = "0" ]
 }
 
@@ -46,7 +46,7 @@ view() {
 
 # mean_of FILES...: the row-wise mean of prediction streams, as CSV
 mean_of() {
-    for f in "$@"; do tensor2csv --no-header "$f"; done |
+    for f in "$@"; do tensor2csv --raw --no-header "$f"; done |
         awk -F, -v n="$#" '{ r = (NR - 1) % 50; for (i = 2; i <= NF; i++) s[r, i] += $i; nf = NF }
             END { for (r = 0; r < 50; r++) { line = ""; for (i = 2; i <= nf; i++) line = line sprintf("%.6f,", s[r, i] / n); print line } }'
 }
@@ -120,7 +120,7 @@ mean_of() {
     [ "$status" -eq 1 ]
     [ "$stderr" = "predict: $BATS_TEST_TMPDIR/cut.ts: truncated stream: header says 500 records, got 126" ] ||
     [[ "$stderr" == *"truncated"* ]]
-    run --separate-stderr tensor2csv --no-header "$BATS_TEST_TMPDIR/out.ts"
+    run --separate-stderr tensor2csv --raw --no-header "$BATS_TEST_TMPDIR/out.ts"
     [ "$status" -eq 1 ]
 }
 

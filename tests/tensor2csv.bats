@@ -211,3 +211,61 @@ sys.exit(0 if [b(v) for v in vals] == [b(v) for v in got] else 1)' "$output"
     [ "${lines[1]}" -eq 141 ]
     [ -z "$stderr" ]
 }
+
+# ---- prediction streams: one easy row per record (issue 19) ------------------
+
+@test "predictions: id,label,predicted,name,probability,p0..p9 from a real model, agreeing with confmat" {
+    zcat "$TRAIN" | head -n 301 | csv2tensor > "$T/train.ts"
+    train -q -a "$SAMPLES/small.arch" -e 1 -j 2 --seed 1 -o "$T/tiny.bin" "$T/train.ts"
+    csv2tensor "$TEST" | predict -j 2 "$T/tiny.bin" > "$T/p.ts"
+    run --separate-stderr tensor2csv -o "$T/p.csv" "$T/p.ts"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    [ "$(head -n 1 "$T/p.csv")" = "id,label,predicted,name,probability,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9" ]
+    [ "$(wc -l < "$T/p.csv")" -eq 501 ]
+    # ids and labels are the test sample's, in order
+    [ "$(cut -d, -f1 "$T/p.csv" | sed -n '2p;501p' | tr '\n' ' ')" = "0 499 " ]
+    [ "$(tail -n +2 "$T/p.csv" | cut -d, -f2 | md5sum)" = "$(zcat "$TEST" | tail -n +2 | cut -d, -f1 | md5sum)" ]
+    # predicted is the top class, probability its score, name its Fashion-MNIST name
+    run awk -F, -v names='T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot' '
+        BEGIN { split(names, name, ",") }
+        NR > 1 {
+            top = 0; for (k = 1; k < 10; k++) if ($(6 + k) > $(6 + top)) top = k
+            if ($3 != top || $5 != $(6 + top) || $4 != name[top + 1]) { print "line " NR ": " $0; bad++ }
+        }
+        END { exit bad > 0 }' "$T/p.csv"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # the share of rows with label = predicted is confmat's accuracy
+    correct=$(awk -F, 'NR > 1 && $2 == $3' "$T/p.csv" | wc -l)
+    confmat "$T/p.ts" | grep -q "^accuracy: .* ($correct of 500 correct;"
+}
+
+@test "predictions: exact rows, ties to the lower class, an unlabelled record, names from --class-names quoted" {
+    printf '0 0 0.5 0.25 0.25\n1 2 0.125 0.375 0.5\n7 -1 0.375 0.375 0.25\n' |
+        python3 "$FIX/flag-mkpreds.py" --classes 3 > "$T/p.ts"
+    run --separate-stderr tensor2csv "$T/p.ts"
+    [ "$status" -eq 0 ]
+    [ "$output" = $'id,label,predicted,name,probability,p0,p1,p2\n0,0,0,class 0,0.5,0.5,0.25,0.25\n1,2,2,class 2,0.5,0.125,0.375,0.5\n7,,0,class 0,0.375,0.375,0.375,0.25' ]
+    printf 'Shirt, "casual"\nTrouser\nBag\n' > "$T/names"
+    run --separate-stderr tensor2csv --no-header --class-names "$T/names" "$T/p.ts"
+    [ "$status" -eq 0 ]
+    [ "$output" = $'0,0,0,"Shirt, ""casual""",0.5,0.5,0.25,0.25\n1,2,2,Bag,0.5,0.125,0.375,0.5\n7,,0,"Shirt, ""casual""",0.375,0.375,0.375,0.25' ]
+    # --raw: the values alone, as for any f32 stream
+    run --separate-stderr tensor2csv --raw --no-header "$T/p.ts"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "tensor2csv: $T/p.ts: record 3: no label, unlike the first record" ]
+    [ "$output" = $'0,0.5,0.25,0.25\n2,0.125,0.375,0.5' ]
+}
+
+@test "predictions: --class-names refused for other streams, with --raw, or with the wrong number of names" {
+    csv2tensor "$TEST" > "$T/img.ts"
+    run --separate-stderr -1 tensor2csv --class-names "$FIX/flag-quote.names" "$T/img.ts"
+    [ "$stderr" = "tensor2csv: $T/img.ts: --class-names: not a prediction stream (one f32 score per class)" ]
+    [ -z "$output" ]
+    run --separate-stderr -2 tensor2csv --raw --class-names "$FIX/flag-quote.names" "$T/img.ts"
+    [ "${stderr_lines[0]}" = "tensor2csv: --raw prints no class names: give --class-names or --raw, not both" ]
+    printf '0 0 0.5 0.25 0.25\n' | python3 "$FIX/flag-mkpreds.py" --classes 3 > "$T/p.ts"
+    run --separate-stderr -1 tensor2csv --class-names "$FIX/flag-quote.names" -o "$T/out.csv" "$T/p.ts"
+    [ "$stderr" = "tensor2csv: $FIX/flag-quote.names: 2 class names, expected 3" ]
+    [ ! -e "$T/out.csv" ]
+}

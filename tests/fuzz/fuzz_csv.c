@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const uint32_t elems[4] = {1, 4, 9, 784};
     static const int modes[4] = {CSV_LABELS_AUTO, CSV_LABELS_YES, CSV_LABELS_NO, CSV_LABELS_AUTO};
-    csv_images_opts o = {elems[data[0] & 3], (data[0] >> 2 & 1) ? 3 : 10, modes[data[0] >> 3 & 3]};
+    csv_images_opts o = {elems[data[0] & 3], (data[0] >> 2 & 1) ? 3 : 10, modes[data[0] >> 3 & 3], NULL};
     unsigned long sum[2] = {0, o.elems};
     int labelled;
     err e;

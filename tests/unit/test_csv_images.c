@@ -50,7 +50,7 @@ static int check_row(void *ctx, uint32_t id, int32_t label, const unsigned char 
 /* Parse s with 4 pixels per row and 10 classes; returns rc, fills g and e. */
 static int parse(const char *s, int labels, got *g, int *labelled, err *e)
 {
-    csv_images_opts o = {4, 10, labels};
+    csv_images_opts o = {4, 10, labels, NULL};
     int stop = g->stop_at;
     memset(g, 0, sizeof *g);
     g->stop_at = stop;
@@ -148,7 +148,7 @@ static void test_errors(void)
 /* strlen() stops at NUL: these need explicit lengths. */
 static void test_nul_and_quotes(void)
 {
-    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO, NULL};
     got g = {0};
     err e;
     static const char nul[] = "1,2,3,4,5\n1,2,3\0,4,5\n";
@@ -207,7 +207,7 @@ static void test_plain_rows(void)
     strcpy(b, "1,2,3,4,5\n");
     memset(b + 10, '7', big);
     strcpy(b + 10 + big, ",1,2,3,4\n");
-    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO, NULL};
     rc = csv_images_read_mem(b, strlen(b), "t.csv", &o, collect, &g, NULL, &e);
     CHECK(rc == -1 && strcmp(e.msg, "t.csv: line 2, field 1: label '77777777777777777777777777777777...' is not a "
                                     "non-negative integer") == 0,
@@ -226,7 +226,7 @@ static void test_chunks(void)
         fprintf(f, "%d,%d,%d,%d,%d%s", i % 10, i % 256, (i / 7) % 256, 255, i % 3 ? 0 : 100, i % 5 ? "\n" : "\r\n");
     fclose(f);
     gzFile gz = gzopen(path, "rb");
-    csv_images_opts o = {4, 10, CSV_LABELS_AUTO};
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO, NULL};
     struct {
         long n, bad;
     } st = {0, 0};
@@ -237,6 +237,47 @@ static void test_chunks(void)
     CHECK(rc == 0 && st.n == 30000 && st.bad == 0, "30000 rows through gzread: %ld read, %ld wrong", st.n, st.bad);
 }
 
+static char warned[256];
+static int nwarned;
+static void note_warning(const char *msg)
+{
+    snprintf(warned, sizeof warned, "%s", msg);
+    nwarned++;
+}
+
+/* The header's pixel names: read by name when out of order (told once), refused when
+ * unknown or repeated, ignored when of no scheme. */
+static void test_header_names(void)
+{
+    csv_images_opts o = {4, 10, CSV_LABELS_AUTO, note_warning};
+    const char *s = "label,pixel3,pixel1,pixel4,pixel2\n7,30,10,40,20\n8,3,1,4,2\n";
+    got g = {0};
+    err e;
+    nwarned = 0;
+    int rc = csv_images_read_mem(s, strlen(s), "t.csv", &o, collect, &g, NULL, &e);
+    CHECK(rc == 0 && g.n == 2 && memcmp(g.px[0], "\12\24\36\50", 4) == 0 && memcmp(g.px[1], "\1\2\3\4", 4) == 0,
+          "pixel columns put in order by name (rc %d)", rc);
+    CHECK(g.label[0] == 7 && g.label[1] == 8, "labels stay");
+    CHECK(nwarned == 1 && strcmp(warned, "t.csv: line 1: the header's pixel columns are out of order (field 2 is "
+                                         "'pixel3'): each is read into the pixel its name says") == 0,
+          "one warning: '%s'", warned);
+    nwarned = 0;
+    s = "pixel1,pixel2,pixel3,pixel4\n1,2,3,4\n";
+    rc = csv_images_read_mem(s, strlen(s), "t.csv", &o, collect, &g, NULL, &e);
+    CHECK(rc == 0 && nwarned == 0, "in order: no warning");
+    bad("label,a,pixel2,pixel3,pixel4\n1,2,3,4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 1, field 2: unknown pixel column 'a' (expected pixel1..pixel4, each once)", "a name of no scheme");
+    bad("pixel1,pixel2,pixel3,pixel5\n1,2,3,4\n", CSV_LABELS_AUTO,
+        "t.csv: line 1, field 4: unknown pixel column 'pixel5' (expected pixel1..pixel4, each once)", "out of range");
+    bad("pixel0,pixel2,pixel3,pixel4\n1,2,3,4\n", CSV_LABELS_AUTO,
+        "t.csv: line 1, field 1: unknown pixel column 'pixel0' (expected pixel1..pixel4, each once)", "first field");
+    bad("label,pixel4,pixel2,pixel3,pixel4\n1,2,3,4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 1: duplicate pixel column: fields 2 and 5 are both pixel4", "repeated");
+    bad("label,3,0,1,7\n1,2,3,4,5\n", CSV_LABELS_AUTO,
+        "t.csv: line 1, field 5: unknown pixel column '7' (expected 0..3, each once)", "numbers out of range");
+    ok("label,d,c,b,a\n1,2,3,4,5\n", CSV_LABELS_AUTO, 1, 1, "names of no scheme: file order");
+}
+
 int main(void)
 {
     test_good();
@@ -244,5 +285,6 @@ int main(void)
     test_nul_and_quotes();
     test_plain_rows();
     test_chunks();
+    test_header_names();
     UNIT_EXIT();
 }

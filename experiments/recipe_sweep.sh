@@ -4,11 +4,11 @@
 # 2 CPU cores one run takes hours). Exploration only: what it favours is then run
 # for real with bin/train, and the README's training table comes from those runs.
 #
-# usage: tests/reference/recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)
+# usage: experiments/recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)
 #   DATA=data (train.ts val.ts test.ts, optionally gzipped), LOGS=out/sweep
 set -u
 GROUPS_KNOWN="study default long optim shape regularise tune widen"
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 LOGS=${LOGS:-out/sweep}
 mkdir -p "$LOGS/arch"
 # "default.arch" here is the default network as it was when these groups were run:
@@ -139,7 +139,7 @@ done
 [ ${#C[@]} -gt 0 ] || { echo "usage: recipe_sweep.sh GROUP... ($GROUPS_KNOWN)" >&2; exit 2; }
 pids=
 for n in "${!C[@]}"; do
-    $PY tests/reference/recipe_sweep.py "$n" "${C[$n]}" "$LOGS" > "$LOGS/$n.out" 2>&1 &
+    $PY experiments/recipe_sweep.py "$n" "${C[$n]}" "$LOGS" > "$LOGS/$n.out" 2>&1 &
     pids="$pids $!"
 done
 wait $pids
