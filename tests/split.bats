@@ -185,6 +185,76 @@ ids() { tensor2csv --no-header --id "$1" | cut -d, -f1; }
     [ -z "$output" ]
 }
 
+@test "split: --shard I/K: contiguous ranges, sizes by the rule, joined by tcat into the input" {
+    for i in 1 2 3; do
+        split --shard "$i/3" -o "$D/s$i.ts" "$ALL"
+    done
+    # 2000 = 3 x 666 + 2: shards 1 and 2 get 667; ids 0..666, 667..1333, 1334..1999
+    [ "$(ids "$D/s1.ts" | sed -n '1p;$p' | tr '\n' ' ')" = "0 666 " ]
+    [ "$(ids "$D/s2.ts" | sed -n '1p;$p' | tr '\n' ' ')" = "667 1333 " ]
+    [ "$(ids "$D/s3.ts" | sed -n '1p;$p' | tr '\n' ' ')" = "1334 1999 " ]
+    [ "$(od -An -tu8 -j24 -N8 "$D/s3.ts" | tr -d ' ')" = 666 ]
+    tcat "$D/s1.ts" "$D/s2.ts" "$D/s3.ts" >"$D/joined.ts"
+    cmp "$D/joined.ts" "$ALL"
+    # more shards than records: the last ones are empty streams, still valid
+    split --head 2 -o "$D/two.ts" "$ALL"
+    split --shard 3/3 -o "$D/empty.ts" "$D/two.ts"
+    [ "$(od -An -tu8 -j24 -N8 "$D/empty.ts" | tr -d ' ')" = 0 ]
+    [ "$(stat -c %s "$D/empty.ts")" -eq 32 ]
+    split --shard 1/1 -o "$D/whole.ts" "$ALL"
+    cmp "$D/whole.ts" "$ALL"
+}
+
+@test "split: --shard gives the same bytes from a file, a pipe, and a stream of unknown length" {
+    split --shard 4/7 -o "$D/file.ts" "$ALL"
+    split --shard 4/7 <"$ALL" >"$D/redirected.ts"
+    cat "$ALL" | split --shard 4/7 >"$D/pipe.ts"
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | csv2tensor | split --shard 4/7 -o "$D/unknown.ts"
+    cmp "$D/file.ts" "$D/pipe.ts"
+    cmp "$D/file.ts" "$D/redirected.ts"
+    cmp "$D/file.ts" "$D/unknown.ts"
+    [ "$(count "$D/file.ts")" -eq 286 ]
+}
+
+@test "split: --shard seeks in a file: what comes before the shard is not read, on a pipe it is" {
+    # label of record 1 set to 99 (offset 32 + 4): a full read refuses the stream
+    cp "$ALL" "$D/bad.ts"
+    printf '\143' | dd of="$D/bad.ts" bs=1 seek=36 conv=notrunc status=none
+    run -1 --separate-stderr split --shard 1/2 -o "$D/s1.ts" "$D/bad.ts"
+    [ "$stderr" = "split: $D/bad.ts: record 1: label 99 out of range (0..9, or -1 for none)" ]
+    run -0 split --shard 2/2 -o "$D/s2.ts" "$D/bad.ts"
+    [ "$(count "$D/s2.ts")" -eq 1000 ]
+    run -1 --separate-stderr bash -c 'cat "$1" | split --shard 2/2 >/dev/null' _ "$D/bad.ts"
+    [ "$stderr" = "split: <stdin>: record 1: label 99 out of range (0..9, or -1 for none)" ]
+}
+
+@test "split: --shard checks a stored stream's size against its count, whichever shard" {
+    head -c 100000 "$ALL" >"$D/cut.ts"
+    run -1 --separate-stderr split --shard 1/4 -o "$D/s.ts" "$D/cut.ts"
+    [ "$stderr" = "split: $D/cut.ts: record 127: truncated (got 176 of 792 bytes)" ]
+    [ ! -e "$D/s.ts" ]
+    head -c $((32 + 100 * 792)) "$ALL" >"$D/short.ts"
+    run -1 --separate-stderr split --shard 1/4 -o "$D/s.ts" "$D/short.ts"
+    [ "$stderr" = "split: $D/short.ts: truncated stream: header says 2000 records, got 100" ]
+    cat "$ALL" <(tail -c 792 "$ALL") >"$D/long.ts"
+    run -1 --separate-stderr split --shard 4/4 -o "$D/s.ts" "$D/long.ts"
+    [ "$stderr" = "split: $D/long.ts: record 2001: more records than the header's count of 2000" ]
+    [ ! -e "$D/s.ts" ]
+}
+
+@test "split: --shard usage errors" {
+    run -2 --separate-stderr split --shard 2/3 -O "$D/o.ts" "$ALL"
+    [ "${stderr%%$'\n'*}" = "split: --shard writes one output (-o); the other shards are other runs, not -O" ]
+    [ -z "$output" ]
+    run -2 --separate-stderr split --shard 3/2 "$ALL"
+    [ "${stderr%%$'\n'*}" = "split: --shard: 3/2: need 1 <= I <= K <= 2147483647" ]
+    run -2 --separate-stderr split --shard 1/3 --fold 1/3 "$ALL"
+    [ "${stderr%%$'\n'*}" = "split: --shard and --fold exclude each other" ]
+    run -2 --separate-stderr split --shard /3 "$ALL"
+    [ "${stderr%%$'\n'*}" = "split: --shard: expected I/K (part I of K, e.g. 2/5), got '/3'" ]
+    [ -z "$output" ]
+}
+
 @test "split: refuses to overwrite its input, named or on stdin" {
     cp "$ALL" "$D/copy.ts"
     run -1 --separate-stderr split --ratio 0.1 -o "$D/train.ts" -O "$ALL" "$ALL"
