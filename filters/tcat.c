@@ -4,7 +4,9 @@
  * record. tcat checks that every input has the same record shape, element
  * type and class count before it writes anything, then writes one header
  * (the sum of the counts when every input states its count) and the records
- * of each input in turn, unchanged: ids and labels are kept.
+ * of each input in turn, unchanged: ids and labels are kept (or, with
+ * --offset-ids, shifted past the records before them, for chunks of one CSV
+ * converted separately).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +24,9 @@ static const char usage[] =
     "labels and payloads are copied unchanged. With no FILE, read stdin; FILE '-' is stdin, once.\n"
     "\n"
     "  -o, --output FILE   write the joined stream to FILE ('-' = stdout) [-]\n"
+    "  -i, --offset-ids    add to each input's ids the number of records before it: streams\n"
+    "                      made separately from consecutive chunks of one CSV (ids from 0 in\n"
+    "                      each) get the ids one csv2tensor run over the whole CSV gives [off]\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -35,6 +40,7 @@ static const char usage[] =
 
 typedef struct options {
     const char *out;
+    int offset_ids;
     const char *const *paths; /* [npaths]; "-" once at most */
     int npaths;
 } options;
@@ -43,17 +49,19 @@ static const char *const stdin_only[] = {"-"};
 
 static options parse_command_line(int argc, char **argv)
 {
-    options o = {"-", stdin_only, 1};
+    options o = {"-", 0, stdin_only, 1};
     static const struct option longs[] = {
         {"output", required_argument, 0, 'o'},
+        {"offset-ids", no_argument, 0, 'i'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:ihV", longs, NULL)) != -1) {
         switch (ch) {
         case 'o': o.out = optarg; break;
+        case 'i': o.offset_ids = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
         default: cli_try_help(); /* getopt said what was wrong */
@@ -115,17 +123,22 @@ static input *open_inputs(const options *o, ts_header *out, err *e)
     return in;
 }
 
-/* Copy every record of r to w. */
-static int copy_stream(ts_reader *r, ts_writer *w, unsigned char *buf, size_t batch, err *e)
+/* Copy every record of input `in` to w, its ids plus `offset` (0: kept). */
+static int copy_stream(const input *in, uint64_t offset, ts_writer *w, unsigned char *buf, size_t batch, err *e)
 {
     static uint32_t ids[256];
     static int32_t labels[256];
-    const size_t bytes = ts_payload_bytes(ts_header_of(r));
+    const size_t bytes = ts_payload_bytes(ts_header_of(in->r));
     long got;
-    while ((got = ts_read(r, batch, ids, labels, buf, e)) > 0)
-        for (long i = 0; i < got; i++)
-            if (ts_write(w, ids[i], labels[i], buf + (size_t)i * bytes, e) < 0)
+    while ((got = ts_read(in->r, batch, ids, labels, buf, e)) > 0)
+        for (long i = 0; i < got; i++) {
+            if (ids[i] + offset > UINT32_MAX)
+                return err_set(e, "%s: record %llu: id %u + %llu records before it is past the largest id (%u)",
+                               in->name, (unsigned long long)(ts_records_read(in->r) - (uint64_t)(got - i) + 1),
+                               ids[i], (unsigned long long)offset, UINT32_MAX);
+            if (ts_write(w, (uint32_t)(ids[i] + offset), labels[i], buf + (size_t)i * bytes, e) < 0)
                 return -1;
+        }
     return got < 0 ? -1 : 0;
 }
 
@@ -168,7 +181,7 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     }
     for (int i = 0; i < o.npaths; i++) {
-        if (copy_stream(in[i].r, w, buf, batch, &e) < 0)
+        if (copy_stream(&in[i], o.offset_ids ? ts_records_written(w) : 0, w, buf, batch, &e) < 0)
             fail(&af, w, &e);
         ts_close(in[i].r);
         if (in[i].f != stdin)

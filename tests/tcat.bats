@@ -39,6 +39,19 @@ count_field() { od -An -tu8 -j24 -N8 "$1" | tr -d ' '; }
     [ "$(count_field "$D/f.ts")" = 700 ]
 }
 
+@test "tcat: --offset-ids: chunks of one CSV converted apart get the whole CSV's ids" {
+    zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" >"$D/t.csv"
+    { head -n 1 "$D/t.csv"; sed -n '2,201p' "$D/t.csv"; } >"$D/c1.csv"
+    sed -n '202,350p' "$D/t.csv" >"$D/c2.csv" # no header row: ids still count data rows
+    { head -n 1 "$D/t.csv"; sed -n '351,501p' "$D/t.csv"; } >"$D/c3.csv"
+    for i in 1 2 3; do csv2tensor "$D/c$i.csv" >"$D/c$i.ts"; done
+    tcat --offset-ids -o "$D/j.ts" "$D/c1.ts" "$D/c2.ts" "$D/c3.ts"
+    cmp "$D/j.ts" "$ALL"
+    # without it, each chunk's ids start again at 0
+    tcat "$D/c1.ts" "$D/c2.ts" >"$D/k.ts"
+    [ "$(tensor2csv --no-header --id "$D/k.ts" | sed -n '201p' | cut -d, -f1)" = 0 ]
+}
+
 @test "tcat: refuses streams that do not agree, before writing anything" {
     train -q -a "$SAMPLES/small.arch" -e 1 -j 1 -o "$D/m.bin" "$D/a.ts"
     predict "$D/m.bin" "$D/b.ts" >"$D/p.ts"
