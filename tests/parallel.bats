@@ -140,7 +140,7 @@ teardown() {
     fi
 }
 
-@test "parallel: -S across two hosts through ssh: the model goes once to each, results equal the single run" {
+@test "parallel: -S across two hosts through ssh: the single run's results; the hosts' work directories removed" {
     start_sshd
     ls -d ~/.fm-parallel.* 2>/dev/null >"$D/before" || true
     run -0 --separate-stderr "$PIPE" -S "$LOGIN1,$LOGIN2" -o "$D/pred.ts" --stats "$D/stats.txt" "$MODEL" "$DATA"
