@@ -106,6 +106,10 @@ start_sshd() {
     ssh-keygen -q -t ed25519 -N '' -f "$k/host_key"
     ssh-keygen -q -t ed25519 -N '' -f "$k/client_key"
     cp "$k/client_key.pub" "$k/authorized_keys"
+    # The sessions' HOME is an empty directory: the "hosts" start without the profile of
+    # whoever runs the tests (a ~/.bashrc that takes seconds would be paid per ssh session).
+    # They still work in the login directory (~ of the user), as on a real host.
+    mkdir "$k/home"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     user=$(id -un)
     cat >"$k/sshd_config" <<EOF
@@ -119,6 +123,7 @@ UsePAM no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PidFile $k/sshd.pid
+SetEnv HOME=$k/home
 EOF
     [ "$(id -u)" != 0 ] || mkdir -p /run/sshd # its privilege-separation directory
     "$sshd" -D -f "$k/sshd_config" -E "$k/sshd.log" </dev/null >/dev/null 2>&1 3>&- &
@@ -163,7 +168,12 @@ teardown() {
     "$PIPE" --sshloginfile "$D/hosts" -j 3 -b 100 "$MODEL" "$DATA" >"$D/pred.ts"
     predict -j 1 -b 100 "$MODEL" "$IMG" | cmp - "$D/pred.ts"
     # the filters are not where --remote-bin says
+    ls -d ~/.fm-parallel.* 2>/dev/null >"$D/before" || true
     run -1 --separate-stderr "$PIPE" -S "$LOGIN1" --remote-bin /nonexistent -o "$D/p3.ts" "$MODEL" "$DATA"
     [ "${stderr##*$'\n'}" = "parallel: a job failed (its message is above); nothing written" ]
     [ ! -e "$D/p3.ts" ]
+    # the host's work directory, with the model in it, is removed after the failure too
+    ls -d ~/.fm-parallel.* 2>/dev/null >"$D/after" || true
+    diff "$D/before" "$D/after"
+    [ -z "$(ls -A "$TMPDIR")" ]
 }
