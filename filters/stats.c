@@ -92,7 +92,7 @@ static void parse_range(const char *s, options *o)
 static options parse_command_line(int argc, char **argv)
 {
     options o = {'t', NULL, NULL, NULL, NULL, 50, 10, 3, 0, 255, 0, NULL, 0};
-    const char *picture_opt = NULL; /* an option that --merge cannot take */
+    const char *picture_opt = NULL; /* the last option given that --merge cannot take */
     static const struct option longs[] = {
         {"csv", optional_argument, 0, 'c'},   {"json", optional_argument, 0, 'j'},
         {"bins", required_argument, 0, 'b'},  {"range", required_argument, 0, 'r'},
@@ -103,8 +103,6 @@ static options parse_command_line(int argc, char **argv)
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:mhV", longs, NULL)) != -1) {
-        if (strchr("brpgs", ch))
-            picture_opt = ch == 'b' ? "--bins" : ch == 'r' ? "--range" : ch == 'p' ? "--png-dir" : ch == 'g' ? "--grid" : "--scale";
         switch (ch) {
         case 'c': /* --csv=- is stdout: the same as --csv */
             if (optarg && strcmp(optarg, "-") != 0)
@@ -122,11 +120,26 @@ static options parse_command_line(int argc, char **argv)
             else
                 o.format = 'j';
             break;
-        case 'b': o.bins = (int)cli_long("--bins", optarg, 1, 100000); break;
-        case 'r': parse_range(optarg, &o); break;
-        case 'p': o.png_dir = optarg; break;
-        case 'g': o.grid = (int)cli_long("--grid", optarg, 1, 1000); break;
-        case 's': o.scale = (int)cli_long("--scale", optarg, 1, 64); break;
+        case 'b':
+            o.bins = (int)cli_long("--bins", optarg, 1, 100000);
+            picture_opt = "--bins";
+            break;
+        case 'r':
+            parse_range(optarg, &o);
+            picture_opt = "--range";
+            break;
+        case 'p':
+            o.png_dir = optarg;
+            picture_opt = "--png-dir";
+            break;
+        case 'g':
+            o.grid = (int)cli_long("--grid", optarg, 1, 1000);
+            picture_opt = "--grid";
+            break;
+        case 's':
+            o.scale = (int)cli_long("--scale", optarg, 1, 64);
+            picture_opt = "--scale";
+            break;
         case 'm': o.merge = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
@@ -135,8 +148,8 @@ static options parse_command_line(int argc, char **argv)
     }
     if (o.merge) {
         if (picture_opt)
-            cli_usage_error("%s does not go with --merge (bins and range come from the reports; pictures need the images)",
-                            picture_opt);
+            cli_usage_error("%s does not go with --merge (bins and range come from the reports; "
+                            "pictures need the images)", picture_opt);
         if (optind == argc)
             cli_usage_error("--merge needs the JSON reports to merge (stats --json of each part)");
         o.reports = (const char *const *)argv + optind;
