@@ -894,7 +894,7 @@ static int state_head(tokens *t, stats *s, options *o, int first, const char *fi
         if (ts_header_validate(&h, e) < 0 || v[6] < 1)
             return v[6] < 1 ? bad_state(t, e) : err_prefix(e, "%s: merge_state", t->name);
         o->bins = (int)v[6], o->lo = lo, o->hi = hi;
-        return stats_init(s, o, &h, e);
+        return stats_init(s, o, &h, e) < 0 ? err_prefix(e, "%s: merge_state", t->name) : 0;
     }
     if (!ts_same_shape(&h, &s->h) || h.nclass != s->h.nclass)
         return err_set(e, "%s: a report on %s records (nclass %u), but %s is on %s (nclass %u)", t->name,
@@ -936,8 +936,8 @@ static int merge_state(tokens *t, stats *s, options *o, int first, const char *f
     for (long long j = 0; j < k; j++) {
         uint64_t n = 0;
         double pixel_sum = 0, std_sum = 0, x = 0;
-        if (next_i64(t, -1, MAX_CLASSES - 1, &label, e) < 0 || next_u64(t, &n, e) < 0 ||
-            next_f64(t, &pixel_sum, e) < 0 || next_f64(t, &std_sum, e) < 0)
+        if (next_i64(t, -1, s->h.nclass ? (long long)s->h.nclass - 1 : MAX_CLASSES - 1, &label, e) < 0 ||
+            next_u64(t, &n, e) < 0 || next_f64(t, &pixel_sum, e) < 0 || next_f64(t, &std_sum, e) < 0)
             return -1;
         class_acc *c = class_of(s, (int32_t)label, 0, e);
         if (!c)
