@@ -86,6 +86,9 @@ report_body() { tail -n +2 "$1"; }
     [ "$stderr" = "parallel: $IMG is a tensor stream: this pipeline takes CSV (cut a stored stream with split --shard; see docs/parallel.md)" ]
     run -1 --separate-stderr "$PIPE" "$MODEL" "$D/none.csv"
     [ "$stderr" = "parallel: cannot read $D/none.csv" ]
+    # stdout a terminal (script(1), util-linux): refused before any work
+    run -1 script -qec "'$PIPE' '$MODEL' '$DATA'" /dev/null
+    [[ "$output" == "parallel: <stdout>: is a terminal; a tensor stream is binary: give -o FILE, or redirect or pipe stdout"* ]]
     run -0 "$PIPE" --help
     [ "${lines[0]}" = "Usage: pipelines/parallel [OPTION]... MODEL DATA" ]
     [ -z "$(ls -A "$TMPDIR")" ]
