@@ -4,6 +4,10 @@
  * Memory is bounded by the histograms and the per-class accumulators
  * (a mean image per class, and the first N images per class for the grid),
  * never by the length of the stream.
+ *
+ * The JSON report also carries the accumulators themselves ("merge_state",
+ * exact hex floats), so that --merge can combine the reports of a stream's
+ * shards into the report of the whole stream.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +25,7 @@
 
 static const char usage[] =
     "Usage: stats [OPTION]... [FILE]\n"
+    "  or:  stats --merge [OPTION]... REPORT.json...\n"
     "Summarise a tensor stream in one pass: record count, shape, class distribution, pixel mean,\n"
     "std, min and max, histograms of per-image mean and per-image std with their skewness,\n"
     "per-class mean intensity and mean image. With no FILE, or FILE '-', read stdin.\n"
@@ -33,6 +38,8 @@ static const char usage[] =
     "  -p, --png-dir DIR    write DIR/mean-images.png and DIR/grid.png (created if missing)\n"
     "  -g, --grid N         images per class in grid.png, the first N of each class [10]\n"
     "  -s, --scale N        each pixel drawn as NxN in the pictures [3]\n"
+    "  -m, --merge          combine JSON reports (--json) of parts of one stream, such as the\n"
+    "                       shards of split --shard, into the report of the whole stream\n"
     "  -h, --help           show this help and exit\n"
     "  -V, --version        show the version and exit\n"
     "\n"
@@ -41,7 +48,16 @@ static const char usage[] =
     "Skewness is Fisher-Pearson g1 = m3/m2^1.5 (scipy.stats.skew's default), of the exact values.\n"
     "Pictures: one row per class in label order (unlabelled records last).\n"
     "\n"
-    "Example: csv2tensor < fashion-mnist_train.csv | stats --json=stats.json --png-dir pics\n";
+    "--merge reads each report's merge_state (the accumulators, as exact hex floats), so the\n"
+    "reports must come from the same kind of stream with the same --bins and --range. Counts,\n"
+    "histograms, minima, maxima and (for u8 streams) the class mean images come out exactly as\n"
+    "one run over the whole stream gives them; means, standard deviations and skewness are\n"
+    "merged with Chan's pairwise update (the one used image by image) and agree with the\n"
+    "one-run figures to rounding (about 1e-15 relative). Pictures need the images: --png-dir,\n"
+    "--grid, --scale, --bins and --range do not go with --merge.\n"
+    "\n"
+    "Example: csv2tensor < fashion-mnist_train.csv | stats --json=stats.json --png-dir pics\n"
+    "         stats --merge part1.json part2.json part3.json\n";
 
 #define MEAN_PNG "mean-images.png" /* --png-dir's two pictures */
 #define GRID_PNG "grid.png"
@@ -52,6 +68,9 @@ typedef struct options {
     const char *csv_path, *json_path, *png_dir, *path;
     int bins, grid, scale;
     double lo, hi;
+    int merge;                  /* --merge: inputs are JSON reports */
+    const char *const *reports; /* [nreports] with --merge */
+    int nreports;
 } options;
 
 /* ---- command line ---------------------------------------------------- */
@@ -72,16 +91,18 @@ static void parse_range(const char *s, options *o)
 
 static options parse_command_line(int argc, char **argv)
 {
-    options o = {'t', NULL, NULL, NULL, NULL, 50, 10, 3, 0, 255};
+    options o = {'t', NULL, NULL, NULL, NULL, 50, 10, 3, 0, 255, 0, NULL, 0};
+    const char *picture_opt = NULL; /* the last option given that --merge cannot take */
     static const struct option longs[] = {
         {"csv", optional_argument, 0, 'c'},   {"json", optional_argument, 0, 'j'},
         {"bins", required_argument, 0, 'b'},  {"range", required_argument, 0, 'r'},
         {"png-dir", required_argument, 0, 'p'}, {"grid", required_argument, 0, 'g'},
-        {"scale", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},     {0, 0, 0, 0},
+        {"scale", required_argument, 0, 's'}, {"merge", no_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:mhV", longs, NULL)) != -1) {
         switch (ch) {
         case 'c': /* --csv=- is stdout: the same as --csv */
             if (optarg && strcmp(optarg, "-") != 0)
@@ -99,15 +120,45 @@ static options parse_command_line(int argc, char **argv)
             else
                 o.format = 'j';
             break;
-        case 'b': o.bins = (int)cli_long("--bins", optarg, 1, 100000); break;
-        case 'r': parse_range(optarg, &o); break;
-        case 'p': o.png_dir = optarg; break;
-        case 'g': o.grid = (int)cli_long("--grid", optarg, 1, 1000); break;
-        case 's': o.scale = (int)cli_long("--scale", optarg, 1, 64); break;
+        case 'b':
+            o.bins = (int)cli_long("--bins", optarg, 1, 100000);
+            picture_opt = "--bins";
+            break;
+        case 'r':
+            parse_range(optarg, &o);
+            picture_opt = "--range";
+            break;
+        case 'p':
+            o.png_dir = optarg;
+            picture_opt = "--png-dir";
+            break;
+        case 'g':
+            o.grid = (int)cli_long("--grid", optarg, 1, 1000);
+            picture_opt = "--grid";
+            break;
+        case 's':
+            o.scale = (int)cli_long("--scale", optarg, 1, 64);
+            picture_opt = "--scale";
+            break;
+        case 'm': o.merge = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
         default: cli_try_help(); /* getopt said what was wrong */
         }
+    }
+    if (o.merge) {
+        if (picture_opt)
+            cli_usage_error("%s does not go with --merge (bins and range come from the reports; "
+                            "pictures need the images)", picture_opt);
+        if (optind == argc)
+            cli_usage_error("--merge needs the JSON reports to merge (stats --json of each part)");
+        o.reports = (const char *const *)argv + optind;
+        o.nreports = argc - optind;
+        int stdin_used = 0;
+        for (int i = 0; i < o.nreports; i++)
+            if (strcmp(o.reports[i], "-") == 0 && stdin_used++)
+                cli_usage_error("standard input (-) given more than once");
+        return o;
     }
     if (argc - optind > 1)
         cli_usage_error("too many arguments (one input file at most; --csv and --json take a file as --json=FILE)");
@@ -131,6 +182,7 @@ typedef struct class_acc {
 
 typedef struct stats {
     const options *o;
+    const char *input; /* what the report names as its input */
     ts_header h;
     size_t elems, height, width, channels, disp; /* disp: 3 = RGB pictures, 1 = gray */
     int pictures;
@@ -384,7 +436,7 @@ static void text_hist(FILE *f, const char *title, const moments *m, const histog
 static void report_text(FILE *f, const stats *s)
 {
     char buf[64];
-    fprintf(f, "input         %s\n", cli_name(s->o->path));
+    fprintf(f, "input         %s\n", s->input);
     fprintf(f, "records       %llu\n", (unsigned long long)s->records);
     fprintf(f, "record shape  %s\n", ts_shape_str(&s->h, buf, sizeof buf));
     if (s->labelled == 0)
@@ -559,11 +611,61 @@ static void json_moments(FILE *f, const char *key, const moments *m, const histo
     fputs("]}}", f);
 }
 
+/* ---- merge state: the accumulators, exactly, for --merge ----------------- */
+
+/* One line of space-separated tokens (a JSON string needing no escapes):
+ *   fm-stats-1 dtype rank dim0 dim1 dim2 header-nclass bins lo hi
+ *   records labelled unlabelled dark nclass
+ *   pixel: n mean m2 m3 min max
+ *   image_mean: n mean m2 m3 min max below above total count[bins], then image_std alike
+ *   classes: k, then k times: label n pixel_sum image_std_sum image_sum[elems]
+ * Doubles are C99 hex floats (%a): strtod reads back the very same value. */
+#define STATE_MAGIC "fm-stats-1"
+
+static void state_moments(FILE *f, const moments *m)
+{
+    fprintf(f, " %llu %a %a %a %a %a", (unsigned long long)m->n, m->mean, m->m2, m->m3, m->min, m->max);
+}
+
+static void state_hist(FILE *f, const histogram *h)
+{
+    fprintf(f, " %llu %llu %llu", (unsigned long long)h->below, (unsigned long long)h->above,
+            (unsigned long long)h->total);
+    for (int i = 0; i < h->nbins; i++)
+        fprintf(f, " %llu", (unsigned long long)h->count[i]);
+}
+
+static void json_state(FILE *f, const stats *s)
+{
+    fprintf(f, STATE_MAGIC " %d %d %u %u %u %u %d %a %a", (int)s->h.dtype, s->h.rank, s->h.dims[0], s->h.dims[1],
+            s->h.dims[2], s->h.nclass, s->o->bins, s->o->lo, s->o->hi);
+    fprintf(f, " %llu %llu %llu %llu %d", (unsigned long long)s->records, (unsigned long long)s->labelled,
+            (unsigned long long)s->unlabelled, (unsigned long long)s->dark, s->nclass);
+    state_moments(f, &s->pixel);
+    state_moments(f, &s->image_mean);
+    state_hist(f, &s->hist_mean);
+    state_moments(f, &s->image_std);
+    state_hist(f, &s->hist_std);
+    int k = 0;
+    for (int c = 0; c <= MAX_CLASSES; c++)
+        k += s->cls[c] != NULL;
+    fprintf(f, " %d", k);
+    for (int c = 0; c <= MAX_CLASSES; c++) {
+        const class_acc *a = s->cls[c];
+        if (!a)
+            continue;
+        fprintf(f, " %d %llu %a %a", c == MAX_CLASSES ? -1 : c, (unsigned long long)a->n, a->pixel_sum,
+                a->image_std_sum);
+        for (size_t i = 0; i < s->elems; i++)
+            fprintf(f, " %a", a->image_sum[i]);
+    }
+}
+
 static void report_json(FILE *f, const stats *s)
 {
     char buf[64];
     fputs("{\n  \"input\": ", f);
-    json_str(f, cli_name(s->o->path));
+    json_str(f, s->input);
     fprintf(f, ",\n  \"records\": %llu,\n  \"shape\": [", (unsigned long long)s->records);
     for (int i = 0; i < s->h.rank; i++)
         fprintf(f, "%s%u", i ? ", " : "", s->h.dims[i]);
@@ -605,7 +707,9 @@ static void report_json(FILE *f, const stats *s)
         }
         fputs("]}", f);
     }
-    fputs("\n  ]\n}\n", f);
+    fputs("\n  ],\n  \"merge_state\": \"", f);
+    json_state(f, s);
+    fputs("\"\n}\n", f);
 }
 
 typedef void report_fn(FILE *f, const stats *s);
@@ -617,6 +721,278 @@ static int report_to_file(const char *path, report_fn *fn, const stats *s, err *
         return -1;
     fn(af.f, s);
     return af_commit(&af, e);
+}
+
+/* ---- --merge: the reports of a stream's parts, added up ------------------ */
+
+/* The whole of a report, NUL-terminated ("-" is stdin). */
+static char *read_text(const char *path, err *e)
+{
+    const char *name = cli_name(path);
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        err_set(e, "%s: %s", name, strerror(errno));
+        return NULL;
+    }
+    size_t len = 0, cap = 1 << 16;
+    char *text = malloc(cap);
+    for (size_t got = 1; text && got;) {
+        if (len + 1 == cap) {
+            char *t = cap < (1u << 30) ? realloc(text, cap *= 2) : NULL;
+            if (!t) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = t;
+        }
+        got = fread(text + len, 1, cap - 1 - len, f);
+        len += got;
+    }
+    int failed = !text || ferror(f);
+    if (!text)
+        err_set(e, "%s: out of memory (a report of over 1 GiB?)", name);
+    else if (ferror(f))
+        err_set(e, "%s: read error: %s", name, strerror(errno));
+    if (f != stdin)
+        fclose(f);
+    if (failed) {
+        free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+/* The string value of the top-level key "merge_state", terminated in place.
+ * Strings are skipped whole, so a key inside one, or in a nested object, is
+ * not taken for it. */
+static char *find_state(char *json, const char *name, err *e)
+{
+    int depth = 0;
+    for (char *p = json; *p; p++) {
+        if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+        } else if (*p == '"') {
+            char *key = p + 1;
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                break;
+            if (depth != 1 || p - key != 11 || memcmp(key, "merge_state", 11) != 0)
+                continue;
+            char *q = p + 1;
+            while (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')
+                q++;
+            if (*q++ != ':')
+                continue; /* "merge_state" as a value, not a key */
+            while (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')
+                q++;
+            char *end = *q == '"' ? strpbrk(q + 1, "\"\\") : NULL;
+            if (!end || *end != '"')
+                break;
+            *end = '\0';
+            return q + 1;
+        }
+    }
+    err_set(e, "%s: no merge_state: not a JSON report of stats (stats --json writes one)", name);
+    return NULL;
+}
+
+typedef struct tokens {
+    const char *name; /* the report, for messages */
+    const char *p;    /* the next token */
+} tokens;
+
+static int bad_state(const tokens *t, err *e)
+{
+    return err_set(e, "%s: merge_state is damaged at '%.20s' (not a report of this version of stats?)", t->name,
+                   t->p);
+}
+
+static int next_i64(tokens *t, long long lo, long long hi, long long *v, err *e)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(t->p, &end, 10);
+    if (end == t->p || errno || (*end != ' ' && *end != '\0') || x < lo || x > hi)
+        return bad_state(t, e);
+    t->p = *end ? end + 1 : end;
+    *v = x;
+    return 0;
+}
+
+static int next_u64(tokens *t, uint64_t *v, err *e)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(t->p, &end, 10);
+    if (end == t->p || *t->p == '-' || errno || (*end != ' ' && *end != '\0'))
+        return bad_state(t, e);
+    t->p = *end ? end + 1 : end;
+    *v = x;
+    return 0;
+}
+
+static int next_f64(tokens *t, double *v, err *e)
+{
+    char *end;
+    double x = strtod(t->p, &end);
+    if (end == t->p || isnan(x) || (*end != ' ' && *end != '\0'))
+        return bad_state(t, e);
+    t->p = *end ? end + 1 : end;
+    *v = x;
+    return 0;
+}
+
+static int next_moments(tokens *t, moments *m, err *e)
+{
+    return next_u64(t, &m->n, e) < 0 || next_f64(t, &m->mean, e) < 0 || next_f64(t, &m->m2, e) < 0 ||
+                   next_f64(t, &m->m3, e) < 0 || next_f64(t, &m->min, e) < 0 || next_f64(t, &m->max, e) < 0
+               ? -1
+               : 0;
+}
+
+/* Add a report's histogram counts to h. */
+static int add_hist(tokens *t, histogram *h, err *e)
+{
+    uint64_t below = 0, above = 0, total = 0, c = 0;
+    if (next_u64(t, &below, e) < 0 || next_u64(t, &above, e) < 0 || next_u64(t, &total, e) < 0)
+        return -1;
+    h->below += below, h->above += above, h->total += total;
+    for (int i = 0; i < h->nbins; i++) {
+        if (next_u64(t, &c, e) < 0)
+            return -1;
+        h->count[i] += c;
+    }
+    return 0;
+}
+
+/* The report's stream header, bins and range: the first report's start s;
+ * every other must agree with them. */
+static int state_head(tokens *t, stats *s, options *o, int first, const char *first_name, err *e)
+{
+    long long v[7] = {0};
+    double lo = 0, hi = 0;
+    size_t magic = strlen(STATE_MAGIC);
+    if (strncmp(t->p, STATE_MAGIC, magic) != 0 || t->p[magic] != ' ')
+        return bad_state(t, e);
+    t->p += magic + 1;
+    static const long long vmax[7] = {255, 255, UINT32_MAX, UINT32_MAX, UINT32_MAX, 65535, 100000};
+    for (int i = 0; i < 7; i++)
+        if (next_i64(t, 0, vmax[i], &v[i], e) < 0)
+            return -1;
+    if (next_f64(t, &lo, e) < 0 || next_f64(t, &hi, e) < 0)
+        return -1;
+    ts_header h = {(ts_dtype)v[0], (int)v[1], {(uint32_t)v[2], (uint32_t)v[3], (uint32_t)v[4]}, (uint32_t)v[5],
+                   TS_COUNT_UNKNOWN};
+    char a[64], b[64];
+    if (first) {
+        if (ts_header_validate(&h, e) < 0 || v[6] < 1)
+            return v[6] < 1 ? bad_state(t, e) : err_prefix(e, "%s: merge_state", t->name);
+        o->bins = (int)v[6], o->lo = lo, o->hi = hi;
+        return stats_init(s, o, &h, e) < 0 ? err_prefix(e, "%s: merge_state", t->name) : 0;
+    }
+    if (!ts_same_shape(&h, &s->h) || h.nclass != s->h.nclass)
+        return err_set(e, "%s: a report on %s records (nclass %u), but %s is on %s (nclass %u)", t->name,
+                       ts_shape_str(&h, a, sizeof a), h.nclass, first_name, ts_shape_str(&s->h, b, sizeof b),
+                       s->h.nclass);
+    if (v[6] != o->bins || lo != o->lo || hi != o->hi)
+        return err_set(e, "%s: %lld bins over [%g, %g], but %s has %d over [%g, %g] (give every part the same --bins "
+                       "and --range)", t->name, v[6], lo, hi, first_name, o->bins, o->lo, o->hi);
+    return 0;
+}
+
+/* Add one report (its merge_state, at t) to s. */
+static int merge_state(tokens *t, stats *s, options *o, int first, const char *first_name, err *e)
+{
+    uint64_t records = 0, labelled = 0, unlabelled = 0, dark = 0;
+    long long nclass = 0, k = 0, label = 0;
+    moments m = {0};
+    if (state_head(t, s, o, first, first_name, e) < 0 || next_u64(t, &records, e) < 0 ||
+        next_u64(t, &labelled, e) < 0 || next_u64(t, &unlabelled, e) < 0 || next_u64(t, &dark, e) < 0 ||
+        next_i64(t, 0, MAX_CLASSES, &nclass, e) < 0)
+        return -1;
+    s->records += records, s->labelled += labelled, s->unlabelled += unlabelled, s->dark += dark;
+    if (nclass > s->nclass)
+        s->nclass = (int)nclass;
+    if (next_moments(t, &m, e) < 0)
+        return -1;
+    if (s->pixel.n == 0) /* the pixel moments have no m3: merged as stats merges each image's */
+        s->pixel = m;
+    else
+        moments_merge2(&s->pixel, m.n, m.mean, m.m2, m.min, m.max);
+    if (next_moments(t, &m, e) < 0 || add_hist(t, &s->hist_mean, e) < 0)
+        return -1;
+    moments_merge(&s->image_mean, &m);
+    if (next_moments(t, &m, e) < 0 || add_hist(t, &s->hist_std, e) < 0)
+        return -1;
+    moments_merge(&s->image_std, &m);
+    if (next_i64(t, 0, MAX_CLASSES + 1, &k, e) < 0)
+        return -1;
+    for (long long j = 0; j < k; j++) {
+        uint64_t n = 0;
+        double pixel_sum = 0, std_sum = 0, x = 0;
+        if (next_i64(t, -1, s->h.nclass ? (long long)s->h.nclass - 1 : MAX_CLASSES - 1, &label, e) < 0 ||
+            next_u64(t, &n, e) < 0 || next_f64(t, &pixel_sum, e) < 0 || next_f64(t, &std_sum, e) < 0)
+            return -1;
+        class_acc *c = class_of(s, (int32_t)label, 0, e);
+        if (!c)
+            return -1;
+        c->n += n, c->pixel_sum += pixel_sum, c->image_std_sum += std_sum;
+        for (size_t i = 0; i < s->elems; i++) {
+            if (next_f64(t, &x, e) < 0)
+                return -1;
+            c->image_sum[i] += x;
+        }
+    }
+    return *t->p ? bad_state(t, e) : 0;
+}
+
+static int merge_reports(stats *s, options *o, err *e)
+{
+    for (int i = 0; i < o->nreports; i++) {
+        char *text = read_text(o->reports[i], e);
+        if (!text)
+            return -1;
+        tokens t = {cli_name(o->reports[i]), find_state(text, cli_name(o->reports[i]), e)};
+        int rc = t.p ? merge_state(&t, s, o, i == 0, cli_name(o->reports[0]), e) : -1;
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- reading a stream ------------------------------------------------------ */
+
+static int read_stream(stats *s, const options *o, err *e)
+{
+    FILE *f = ts_fopen_in(o->path, e);
+    ts_reader *r = f ? ts_open(f, cli_name(o->path), e) : NULL;
+    if (!r || stats_init(s, o, ts_header_of(r), e) < 0)
+        return -1; /* main exits: nothing to close */
+    enum { CHUNK = 256 };
+    int32_t labels[CHUNK];
+    size_t rec_bytes = ts_payload_bytes(&s->h);
+    unsigned char *buf = malloc(CHUNK * rec_bytes);
+    if (!buf)
+        return err_set(e, "out of memory");
+    long got;
+    /* f32 through ts_read_f32, which refuses NaN and infinities (floats fit: buf is malloc'd) */
+    while ((got = s->h.dtype == TS_F32 ? ts_read_f32(r, CHUNK, NULL, labels, (float *)(void *)buf, e)
+                                       : ts_read(r, CHUNK, NULL, labels, buf, e)) > 0)
+        for (long i = 0; i < got; i++)
+            if (add_image(s, labels[i], buf + (size_t)i * rec_bytes, e) < 0)
+                return -1;
+    free(buf);
+    ts_close(r);
+    if (f != stdin)
+        fclose(f);
+    return got < 0 ? -1 : 0;
 }
 
 /* ---- pictures ---------------------------------------------------------- */
@@ -764,44 +1140,21 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    char mean_png[4200] = "", grid_png[4200] = "";
+    char mean_png[4200] = "", grid_png[4200] = "", merged[64];
     if (o.png_dir) {
         snprintf(mean_png, sizeof mean_png, "%s/" MEAN_PNG, o.png_dir);
         snprintf(grid_png, sizeof grid_png, "%s/" GRID_PNG, o.png_dir);
     }
     const char *outs[] = {o.csv_path, o.json_path, o.png_dir ? mean_png : NULL, o.png_dir ? grid_png : NULL};
-    const char *ins[] = {o.path ? o.path : "-"};
-    if (check_not_inputs(outs, 4, ins, 1, &e) < 0)
-        cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *r = ts_open(f, cli_name(o.path), &e);
-    if (!r)
+    const char *stream[] = {o.path ? o.path : "-"};
+    const char *const *ins = o.merge ? o.reports : stream;
+    if (check_not_inputs(outs, 4, ins, o.merge ? (size_t)o.nreports : 1, &e) < 0)
         cli_die_err(&e);
     static stats s; /* large (class pointer table): not on the stack */
-    if (stats_init(&s, &o, ts_header_of(r), &e) < 0)
+    if ((o.merge ? merge_reports(&s, &o, &e) : read_stream(&s, &o, &e)) < 0)
         cli_die_err(&e);
-
-    enum { CHUNK = 256 };
-    int32_t labels[CHUNK];
-    size_t rec_bytes = ts_payload_bytes(&s.h);
-    unsigned char *buf = malloc(CHUNK * rec_bytes);
-    if (!buf)
-        cli_die("out of memory");
-    long got;
-    /* f32 through ts_read_f32, which refuses NaN and infinities (floats fit: buf is malloc'd) */
-    while ((got = s.h.dtype == TS_F32 ? ts_read_f32(r, CHUNK, NULL, labels, (float *)(void *)buf, &e)
-                                      : ts_read(r, CHUNK, NULL, labels, buf, &e)) > 0)
-        for (long i = 0; i < got; i++)
-            if (add_image(&s, labels[i], buf + (size_t)i * rec_bytes, &e) < 0)
-                cli_die_err(&e);
-    if (got < 0)
-        cli_die_err(&e);
-    free(buf);
-    ts_close(r);
-    if (f != stdin)
-        fclose(f);
+    snprintf(merged, sizeof merged, "%d report%s merged", o.nreports, o.nreports == 1 ? "" : "s");
+    s.input = o.merge ? merged : cli_name(o.path);
 
     if (s.pictures && write_pictures(&s, &e) < 0)
         cli_die_err(&e);

@@ -43,6 +43,27 @@ void moments_merge2(moments *m, uint64_t n, double mean, double m2, double min, 
         m->max = max;
 }
 
+void moments_merge(moments *a, const moments *b)
+{
+    if (b->n == 0)
+        return;
+    if (a->n == 0) {
+        *a = *b;
+        return;
+    }
+    double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    double delta = b->mean - a->mean, dn = delta / n;
+    /* m3 first: its correction uses both groups' m2 before the merge */
+    a->m3 += b->m3 + delta * dn * dn * na * nb * (na - nb) + 3 * dn * (na * b->m2 - nb * a->m2);
+    a->m2 += b->m2 + delta * dn * na * nb;
+    a->mean += dn * nb;
+    a->n += b->n;
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+}
+
 double moments_var(const moments *m)
 {
     return m->n ? m->m2 / (double)m->n : NAN;

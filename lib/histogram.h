@@ -30,6 +30,11 @@ void moments_add(moments *m, double x);
  * deviations `m2` (Chan et al.'s pairwise update; the third moment is not
  * kept by this path), with its min and max. */
 void moments_merge2(moments *m, uint64_t n, double mean, double m2, double min, double max);
+/* Merge the summary b of another group into a, third moment included (Chan
+ * et al.'s update with Pebay's term for m3): what the values of both groups
+ * give, up to rounding. An empty a becomes b exactly. For merging the reports
+ * of shards (stats --merge). */
+void moments_merge(moments *a, const moments *b);
 double moments_var(const moments *m);  /* population variance, m2 / n; NAN if n == 0 */
 double moments_std(const moments *m);
 double moments_skew(const moments *m); /* g1; NAN if n == 0 or variance 0 */

@@ -212,6 +212,34 @@ ts_reader *ts_open(FILE *f, const char *name, err *e)
 const ts_header *ts_header_of(const ts_reader *r) { return &r->h; }
 uint64_t ts_records_read(const ts_reader *r) { return r->nread; }
 
+int ts_seek(ts_reader *r, uint64_t i, err *e)
+{
+    struct stat st;
+    off_t base = ftello(r->f); /* just past the header, wherever the file began */
+    if (r->h.count == TS_COUNT_UNKNOWN || base < 0 || fstat(fileno(r->f), &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (r->nread != 0 || r->done || i > r->h.count)
+        return err_set(e, "%s: cannot go to record %llu of %llu", r->name, (unsigned long long)i + 1,
+                       (unsigned long long)r->h.count);
+    uint64_t rec = TS_RECORD_PREFIX + r->payload;
+    uint64_t data = st.st_size > base ? (uint64_t)(st.st_size - base) : 0;
+    uint64_t full = data / rec, partial = data % rec, count = r->h.count;
+    if (full < count && !partial)
+        return err_set(e, "%s: truncated stream: header says %llu records, got %llu", r->name,
+                       (unsigned long long)count, (unsigned long long)full);
+    if (full <= count && partial)
+        return err_set(e, "%s: record %llu: truncated (got %llu of %llu bytes)", r->name,
+                       (unsigned long long)full + 1, (unsigned long long)partial, (unsigned long long)rec);
+    if (full > count)
+        return err_set(e, "%s: record %llu: more records than the header's count of %llu", r->name,
+                       (unsigned long long)count + 1, (unsigned long long)count);
+    /* full == count, so base + i * rec <= st_size cannot overflow off_t */
+    if (fseeko(r->f, base + (off_t)(i * rec), SEEK_SET) < 0)
+        return err_set(e, "%s: seek to record %llu: %s", r->name, (unsigned long long)i + 1, strerror(errno));
+    r->nread = i;
+    return 1;
+}
+
 void ts_close(ts_reader *r)
 {
     if (!r)

@@ -79,6 +79,14 @@ long ts_read(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, void *data,
  * an f32 element that is NaN or infinite is an error. */
 long ts_read_f32(ts_reader *r, size_t n, uint32_t *ids, int32_t *labels, float *data, err *e);
 uint64_t ts_records_read(const ts_reader *r);
+/* Go to record i (0-based) of a stored stream, straight after ts_open: a
+ * shard is read without reading what comes before it. Only when the header
+ * states the count and f is a regular file; the file's size is checked
+ * against the count first, with the messages a full read would give, so a
+ * damaged file is refused whichever shard is read. Later messages number
+ * records from the start of the stream. Returns 1 after seeking, 0 when it
+ * cannot seek (a pipe, or an unknown count: read and skip instead), -1 on error. */
+int ts_seek(ts_reader *r, uint64_t i, err *e);
 void ts_close(ts_reader *r); /* does not fclose */
 
 /* ---- writing ---- */

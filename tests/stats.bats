@@ -220,3 +220,102 @@ sys.stdout.buffer.write(h + b"".join(struct.pack("<Ii4f", i, l, *p) for i, l, p 
     run -0 skew 9 9 9 9 9 9 9 9 9 0
     [ "$output" = "  skewness g1 = -2.6667: highly left-skewed, longer tail to the left" ]
 }
+
+# The shards of $TS (200 records) in K parts, each reported with --json: mkparts K [stats options]
+mkparts() {
+    local k=$1 i
+    shift
+    for i in $(seq "$k"); do
+        split --shard "$i/$k" -o "$BATS_TEST_TMPDIR/part$i.ts" "$TS"
+        stats "$@" --json="$BATS_TEST_TMPDIR/part$i.json" "$BATS_TEST_TMPDIR/part$i.ts" >/dev/null
+    done
+}
+
+@test "stats: --merge of the shards' reports gives the whole stream's report (text, CSV, JSON)" {
+    D="$BATS_TEST_TMPDIR"
+    for k in 2 3 7; do
+        mkparts "$k"
+        stats "$TS" >"$D/one.txt"
+        stats --merge "$D"/part?.json >"$D/merged.txt"
+        # only the input line differs
+        [ "$(sed -n 1p "$D/merged.txt")" = "input         $k reports merged" ]
+        diff <(tail -n +2 "$D/one.txt") <(tail -n +2 "$D/merged.txt")
+        diff <(stats --csv "$TS") <(stats --merge --csv "$D"/part?.json)
+        diff <(stats --json "$TS" | grep -v '"input"\|"merge_state"') \
+             <(stats --merge --json "$D"/part?.json | grep -v '"input"\|"merge_state"')
+        rm "$D"/part?.json
+    done
+}
+
+@test "stats: --merge: exact counts in the state, moments to rounding; merges of merges; empty parts" {
+    D="$BATS_TEST_TMPDIR"
+    mkparts 3
+    stats --json "$TS" >"$D/one.json"
+    stats --merge --json "$D/part1.json" "$D/part2.json" "$D/part3.json" >"$D/m.json"
+    # counts and histograms: the same integers; the moments within 1e-13 relative
+    run -0 python3 -c '
+import json, sys
+a, b = (json.load(open(p))["merge_state"].split() for p in sys.argv[1:])
+assert len(a) == len(b), (len(a), len(b))
+ints = sum(1 for x, y in zip(a, b) if "0x" not in x and "inf" not in x and x != y)
+far = sum(1 for x, y in zip(a, b) if "0x" in x and abs(float.fromhex(x) - float.fromhex(y)) > 1e-13 * max(1, abs(float.fromhex(x))))
+print(ints, far)' "$D/one.json" "$D/m.json"
+    [ "$output" = "0 0" ]
+    # a merge of one report is that report; merged reports merge again (a tree of merges)
+    diff <(stats --csv "$TS") <(stats --merge --csv "$D/one.json")
+    stats --merge --json "$D/part1.json" "$D/part2.json" >"$D/m12.json"
+    diff <(stats --csv "$TS") <(stats --merge --csv "$D/m12.json" "$D/part3.json")
+    # empty shards (more parts than records) add nothing
+    split --head 0 -o "$D/e.ts" "$TS"
+    stats --json="$D/e.json" "$D/e.ts" >/dev/null
+    diff <(stats --csv "$TS") <(stats --merge --csv "$D/e.json" "$D/part1.json" "$D/part2.json" "$D/e.json" "$D/part3.json")
+    run -0 stats --merge "$D/e.json"
+    [ "${lines[1]}" = "records       0" ]
+}
+
+@test "stats: --merge refuses reports that do not belong together, and damaged ones" {
+    D="$BATS_TEST_TMPDIR"
+    mkparts 2
+    stats --bins 20 --json="$D/b20.json" "$D/part2.ts" >/dev/null
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/b20.json"
+    [ "$stderr" = "stats: $D/b20.json: 20 bins over [0, 255], but $D/part1.json has 50 over [0, 255] (give every part the same --bins and --range)" ]
+    [ -z "$output" ]
+    csv2tensor -k 12 "$CSV" >"$D/k12.ts"
+    stats --json="$D/k12.json" "$D/k12.ts" >/dev/null
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/k12.json"
+    [ "$stderr" = "stats: $D/k12.json: a report on 28x28x1 u8 records (nclass 12), but $D/part1.json is on 28x28x1 u8 (nclass 10)" ]
+    stats --csv="$D/part1.csv" "$D/part1.ts" >/dev/null
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/part1.csv"
+    [ "$stderr" = "stats: $D/part1.csv: no merge_state: not a JSON report of stats (stats --json writes one)" ]
+    # a cut report, and a damaged number
+    head -c 50000 "$D/part2.json" >"$D/cut.json"
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/cut.json"
+    [ "$stderr" = "stats: $D/cut.json: no merge_state: not a JSON report of stats (stats --json writes one)" ]
+    sed 's/"merge_state": "fm-stats-1 1 3 28 28 1 10 50 0x0p+0 0x1.fep+7 100 /&x/' "$D/part2.json" >"$D/bad.json"
+    ! cmp -s "$D/bad.json" "$D/part2.json" || false
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/bad.json"
+    [[ "$stderr" == "stats: $D/bad.json: merge_state is damaged at 'x100 0 "*"' (not a report of this version of stats?)" ]]
+    run -1 --separate-stderr stats --merge "$D/part1.json" "$D/none.json"
+    [ "$stderr" = "stats: $D/none.json: No such file or directory" ]
+    # the key inside a string is not the key
+    printf '{"input": "\\"merge_state\\": \\"fm-stats-1"}\n' >"$D/trick.json"
+    run -1 --separate-stderr stats --merge "$D/trick.json"
+    [ "$stderr" = "stats: $D/trick.json: no merge_state: not a JSON report of stats (stats --json writes one)" ]
+}
+
+@test "stats: --merge usage errors; its JSON report, read from stdin, merges too" {
+    D="$BATS_TEST_TMPDIR"
+    mkparts 2
+    run -2 --separate-stderr stats --merge
+    [ "${stderr%%$'\n'*}" = "stats: --merge needs the JSON reports to merge (stats --json of each part)" ]
+    [ -z "$output" ]
+    run -2 --separate-stderr stats --merge --bins 10 "$D/part1.json"
+    [ "${stderr%%$'\n'*}" = "stats: --bins does not go with --merge (bins and range come from the reports; pictures need the images)" ]
+    run -2 --separate-stderr stats --merge --png-dir "$D/p" "$D/part1.json"
+    [ "${stderr%%$'\n'*}" = "stats: --png-dir does not go with --merge (bins and range come from the reports; pictures need the images)" ]
+    run -2 --separate-stderr stats --merge - "$D/part1.json" -
+    [ "${stderr%%$'\n'*}" = "stats: standard input (-) given more than once" ]
+    run -1 --separate-stderr stats --merge --json="$D/part1.json" "$D/part1.json" "$D/part2.json"
+    [ "$stderr" = "stats: $D/part1.json: refusing to overwrite an input" ]
+    diff <(stats --csv "$TS") <(stats --merge --csv - "$D/part2.json" <"$D/part1.json")
+}

@@ -36,6 +36,36 @@ int main(void)
           a.m2);
     CHECK(a.min == 1 && a.max == 10, "merge: min/max");
 
+    /* moments_merge keeps the third moment: {1, 2} + {3, 4, 10} equals the five one by one */
+    moments p, q, empty;
+    moments_init(&p);
+    moments_init(&q);
+    moments_init(&empty);
+    moments_add(&p, 1);
+    moments_add(&p, 2);
+    moments_add(&q, 3);
+    moments_add(&q, 4);
+    moments_add(&q, 10);
+    moments_merge(&p, &q);
+    CHECK(p.n == 5 && fabs(p.mean - 4) < 1e-12 && fabs(p.m2 - 50) < 1e-9 && fabs(p.m3 - 180) < 1e-9,
+          "merge with m3: n %llu mean %g m2 %g m3 %g", (unsigned long long)p.n, p.mean, p.m2, p.m3);
+    CHECK(fabs(moments_skew(&p) - moments_skew(&m)) < 1e-12 && p.min == 1 && p.max == 10, "merge: skewness, min, max");
+    moments r = q;
+    moments_merge(&r, &empty);
+    CHECK(r.n == q.n && r.mean == q.mean && r.m2 == q.m2 && r.m3 == q.m3, "merging an empty group changes nothing");
+    moments_merge(&empty, &q);
+    CHECK(empty.n == q.n && empty.mean == q.mean && empty.m2 == q.m2 && empty.m3 == q.m3 && empty.min == 3,
+          "an empty group merged with q is q, exactly");
+    /* a skewed group the other way round: {10} + {1, 2, 3, 4} */
+    moments s1, s2;
+    moments_init(&s1);
+    moments_init(&s2);
+    moments_add(&s1, 10);
+    for (int i = 0; i < 4; i++)
+        moments_add(&s2, x[i]);
+    moments_merge(&s1, &s2);
+    CHECK(fabs(s1.m3 - 180) < 1e-9 && fabs(s1.m2 - 50) < 1e-9, "merge, other order: m2 %g m3 %g", s1.m2, s1.m3);
+
     histogram h;
     err e;
     CHECK(hist_init(&h, 50, 0, 255, &e) == 0, "hist_init");

@@ -353,6 +353,52 @@ static void test_fail(void)
     CHECK(1, "fail: NULL is a no-op");
 }
 
+/* ts_seek: straight to record i of a stored stream; the file's size checked first. */
+static void test_seek(void)
+{
+    err e;
+    FILE *f = tmpfile();
+    ts_header h = ts_image_header(2, 2, 1, 10);
+    ts_writer *w = ts_create(f, "out", &h, &e);
+    unsigned char d[4] = {0};
+    for (uint32_t i = 0; i < 5; i++) {
+        d[0] = (unsigned char)(10 + i);
+        ts_write(w, i, (int32_t)i, d, &e);
+    }
+    CHECK(ts_finish(w, &e) == 0, "seek: 5 records stored");
+    rewind(f);
+    ts_reader *r = ts_open(f, "s.ts", &e);
+    uint32_t ids[5];
+    unsigned char data[5 * 4];
+    CHECK(r && ts_seek(r, 3, &e) == 1, "seek: to record 4 of a file");
+    CHECK(ts_read(r, 5, ids, NULL, data, &e) == 2 && ids[0] == 3 && ids[1] == 4 && data[0] == 13 &&
+              ts_records_read(r) == 5,
+          "seek: records 4 and 5 follow, then the end (count met)");
+    ts_close(r);
+    /* one byte short: refused with the message a full read gives */
+    CHECK(ftruncate(fileno(f), 32 + 5 * 12 - 1) == 0, "seek: file cut");
+    rewind(f);
+    r = ts_open(f, "s.ts", &e);
+    CHECK(r && ts_seek(r, 1, &e) == -1 && strcmp(e.msg, "s.ts: record 5: truncated (got 11 of 12 bytes)") == 0,
+          "seek: a cut file refused: '%s'", e.msg);
+    ts_close(r);
+    fclose(f);
+    /* not a regular file: 0, read and skip instead */
+    unsigned char b[64];
+    f = tmpfile();
+    w = ts_create(f, "out", &h, &e);
+    ts_write(w, 7, 1, d, &e);
+    ts_finish(w, &e);
+    size_t n = slurp(f, b, sizeof b);
+    fclose(f);
+    f = mem_in(b, n);
+    r = ts_open(f, "<stdin>", &e);
+    CHECK(r && ts_seek(r, 1, &e) == 0 && ts_read(r, 1, ids, NULL, data, &e) == 1 && ids[0] == 7,
+          "seek: a memory stream cannot seek, and is left as it was");
+    ts_close(r);
+    fclose(f);
+}
+
 static void test_helpers(void)
 {
     ts_header h = ts_image_header(28, 28, 1, 10);
@@ -376,6 +422,7 @@ int main(void)
     test_record_errors();
     test_writer_errors();
     test_fail();
+    test_seek();
     test_helpers();
     UNIT_EXIT();
 }
