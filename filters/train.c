@@ -9,9 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
-#include "builtin_arch.h"
 #include "cli.h"
+#include "collective.h"
 #include "trainer.h"
 
 static const char usage[] =
@@ -114,6 +113,7 @@ static int read_options(options *o, int argc, char **argv)
     };
     recipe *r = &o->c.rc;
     augment a;
+    static char aug[64]; /* one spelling per augmentation, so that the model records it and --resume compares it */
     optind = 0; /* glibc: start afresh (this is called once per source of options) */
     int ch;
     while ((ch = getopt_long(argc, argv, "p:a:e:b:s:j:o:qhV", longs, NULL)) != -1) {
@@ -141,7 +141,8 @@ static int read_options(options *o, int argc, char **argv)
         case O_AUG:
             if (augment_parse(&a, optarg) < 0)
                 cli_usage_error("--augment: bad spec '%s' (e.g. shift=2,flip,erase=0.5 or none)", optarg);
-            r->augment = optarg;
+            augment_format(&a, aug, sizeof aug);
+            r->augment = aug;
             break;
         case 's': r->seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
         case 'j': o->c.threads = (int)cli_long("--threads", optarg, 1, 256); break;
@@ -173,7 +174,7 @@ static options parse_command_line(int argc, char **argv)
     read_options(&o, argc, argv);
     /* second pass: the preset's options, then the command line's over them
      * (text is static: the options keep pointers into it) */
-    static char text[1024], aug[64], ckpt[4200];
+    static char text[1024], ckpt[4200];
     char *pargv[64] = {argv[0]};
     int pargc = 1;
     snprintf(text, sizeof text, "%s", recipe_preset_find(o.c.rc.preset)->options);
@@ -197,11 +198,6 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("--resume needs -o MODEL (its checkpoint is MODEL.ckpt) or --checkpoint FILE");
     if (o.val && strcmp(o.val, "-") == 0 && (!o.input || strcmp(o.input, "-") == 0))
         cli_usage_error("--val - and the training data cannot both be stdin");
-    /* one spelling per augmentation, so that the model records it and --resume compares it */
-    augment a;
-    augment_parse(&a, o.c.rc.augment);
-    augment_format(&a, aug, sizeof aug);
-    o.c.rc.augment = aug;
     o.c.threads = o.c.threads ? o.c.threads : net_default_threads();
     if (!o.c.ckpt && o.c.output)
         o.c.ckpt = (snprintf(ckpt, sizeof ckpt, "%s.ckpt", o.c.output), ckpt);
@@ -209,17 +205,18 @@ static options parse_command_line(int argc, char **argv)
     return o;
 }
 
-/* Never write over the data, the network or another output; find out now, not
- * after the first epoch, if the model cannot be written. */
-static void check_outputs(const options *o)
+/* One process of a data-parallel job under mpirun (make MPI=1, docs/mpi.md): every process
+ * reads the same files; process 0 alone reports, logs and writes. */
+static void join_job(options *o, int *argc, char ***argv)
 {
     err e;
-    const char *outs[] = {o->c.output, o->c.ckpt, o->log};
-    const char *ins[] = {o->input ? o->input : "-", o->val, builtin_arch_is_name(o->c.rc.arch) ? NULL : o->c.rc.arch};
-    if (check_not_inputs(outs, 3, ins, 3, &e) < 0 ||
-        (o->c.output && (trainer_check_output(o->c.output, &e) < 0 || trainer_check_output(o->c.ckpt, &e) < 0 ||
-                         (o->log && strcmp(o->log, "-") != 0 && trainer_check_output(o->log, &e) < 0))))
+    if (collective_init(argc, argv, &o->c.parts, &e) < 0)
         cli_die_err(&e);
+    const net_parts *p = o->c.parts;
+    if (p && (!o->input || strcmp(o->input, "-") == 0 || (o->val && strcmp(o->val, "-") == 0)))
+        cli_usage_error("under mpirun every process reads the data: give files, not stdin");
+    if (p && p->part) /* process 0 reports, logs and writes */
+        o->quiet = 1, o->log = NULL, o->keep_ckpt = 1, o->c.note = NULL, o->summary = o->summary ? -1 : 0;
 }
 
 /* ================================================================ progress and the log */
@@ -227,28 +224,22 @@ static void check_outputs(const options *o)
 static volatile sig_atomic_t stop_requested;
 static void on_stop(int sig) { stop_requested = sig; }
 
-typedef struct progress {
-    const options *o;
-    int tty, epoch;
-    double last_draw;
-} progress;
+static int tty, bar_epoch; /* stderr is a terminal (and not --quiet); the epoch on the bar */
+static double bar_drawn;    /* seconds into the epoch when the bar was last drawn */
 
 static void progress_bar(void *ctx, int epoch, size_t done, size_t total, double loss, double acc, double elapsed)
 {
-    progress *pr = ctx;
-    if (epoch != pr->epoch)
-        pr->epoch = epoch, pr->last_draw = 0;
-    if (!pr->tty || (elapsed - pr->last_draw <= 0.25 && done != total))
+    if (epoch != bar_epoch)
+        bar_epoch = epoch, bar_drawn = 0;
+    if (!tty || (elapsed - bar_drawn <= 0.25 && done != total))
         return;
-    pr->last_draw = elapsed;
-    int width = 24, fill = (int)((double)done / (double)total * width);
-    char bar[32];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[width] = '\0';
+    bar_drawn = elapsed;
+    static const char full[] = "========================", empty[] = "                        ";
+    const int width = 24, fill = (int)((double)done / (double)total * width);
     double rate = (double)done / elapsed, eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\repoch %d/%d [%s] %zu/%zu loss %.4f acc %.4f %.0f img/s %ds ETA %ds ", epoch,
-            pr->o->c.rc.epochs, bar, done, total, loss, acc, rate, (int)elapsed, (int)eta);
+    fprintf(stderr, "\repoch %d/%d [%.*s%s%.*s] %zu/%zu loss %.4f acc %.4f %.0f img/s %ds ETA %ds ", epoch,
+            ((const options *)ctx)->c.rc.epochs, fill, full, fill < width ? ">" : "", fill < width ? width - 1 - fill : 0,
+            empty, done, total, loss, acc, rate, (int)elapsed, (int)eta);
     fflush(stderr);
 }
 
@@ -264,11 +255,11 @@ static FILE *open_log(const options *o)
     return f;
 }
 
-static void report_epoch(const options *o, const progress *pr, const trainer_report *r, FILE *log)
+static void report_epoch(const options *o, const trainer_report *r, FILE *log)
 {
     double rate = (double)r->images / r->seconds;
     if (!o->quiet) {
-        if (pr->tty)
+        if (tty)
             fputc('\n', stderr);
         fprintf(stderr, "epoch %d/%d: loss %.4f acc %.4f", r->epoch, o->c.rc.epochs, r->loss, r->acc);
         if (o->val)
@@ -289,18 +280,21 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     options o = parse_command_line(argc, argv);
-    check_outputs(&o);
+    join_job(&o, &argc, &argv);
     err e;
     trainer t;
-    if (trainer_open(&t, &o.c, &e) < 0)
+    if (trainer_check_files(&o.c, o.input, o.val, o.log, &e) < 0 || trainer_open(&t, &o.c, &e) < 0)
         cli_die_err(&e);
     if (o.summary) {
-        net_summary(t.n, stdout);
+        if (o.summary > 0)
+            net_summary(t.n, stdout);
         trainer_free(&t);
+        collective_end();
         return 0;
     }
-    if (trainer_start(&t, o.input, o.val, &e) < 0)
+    if (trainer_start(&t, o.input, o.val, &e) < 0 || collective_reserve(t.n->nparams, &e) < 0)
         cli_die_err(&e);
+    const uint64_t step0 = t.step;
     if (o.c.resume && !o.quiet)
         fprintf(stderr, "train: resuming %s after epoch %d (best epoch %d, val loss %.4f)\n", o.c.ckpt, t.epoch,
                 t.best_epoch, t.best_metric);
@@ -311,16 +305,16 @@ int main(int argc, char **argv)
     if (!o.quiet)
         fprintf(stderr, "train: %zu training images%s%zu validation, %zu parameters, %d threads, %.0f MFLOP/image\n",
                 t.train.n, o.val ? ", " : " (no validation set: best = lowest training loss), ", t.val.n,
-                t.n->nparams, o.c.threads, net_flops_per_image(t.n) / 1e6);
+                t.n->nparams, o.c.threads * (o.c.parts ? o.c.parts->parts : 1), net_flops_per_image(t.n) / 1e6);
     if (t.stopped && !o.quiet)
         fprintf(stderr, "train: the run stopped early after epoch %d: writing its best model\n", t.epoch);
 
-    progress pr = {&o, isatty(STDERR_FILENO) && !o.quiet, 0, 0};
-    const trainer_hooks hooks = {progress_bar, &pr, &stop_requested};
+    tty = isatty(STDERR_FILENO) && !o.quiet;
+    const trainer_hooks hooks = {progress_bar, &o, &stop_requested};
     trainer_report r;
     int more;
     while ((more = trainer_epoch(&t, &hooks, &r, &e)) > 0) {
-        report_epoch(&o, &pr, &r, log);
+        report_epoch(&o, &r, log);
         if (trainer_checkpoint(&t, &e) < 0)
             cli_die_err(&e);
         if (t.stopped && !o.quiet)
@@ -345,6 +339,10 @@ int main(int argc, char **argv)
                 t.stopped ? "early stop" : "all epochs", t.seconds);
     if (!interrupted && !o.keep_ckpt)
         unlink(o.c.ckpt); /* finished: nothing left to resume */
+    if (o.c.parts && !o.quiet && t.step > step0)
+        fprintf(stderr, "train: %d processes: %.0f bytes summed across them per batch\n", o.c.parts->parts,
+                (double)collective_bytes() / (double)(t.step - step0));
+    collective_end();
     trainer_free(&t);
     return interrupted ? 130 : 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "builtin_arch.h"
 #include "cli.h"
 #include "rng.h"
@@ -20,6 +21,26 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* v summed over the processes of a data-parallel job (a no-op alone) */
+static void sum_parts(const trainer *t, double *v, size_t n)
+{
+    if (t->c.parts)
+        t->c.parts->sum(t->c.parts->ctx, v, n);
+}
+
+/* Every process must stop at the same step: a stop asked of any is agreed by all. */
+static int stop_agreed(const trainer *t, const trainer_hooks *h, double *also)
+{
+    double v[2] = {h->stop && *h->stop, also ? *also : 0};
+    sum_parts(t, v, 2);
+    if (also)
+        *also = v[1];
+    return v[0] > 0;
+}
+
+/* The threads of every process: what the run's result depends on. */
+static int all_threads(const trainer *t) { return t->c.threads * (t->c.parts ? t->c.parts->parts : 1); }
+
 static int argmax(const float *p, int k)
 {
     int best = 0;
@@ -28,7 +49,9 @@ static int argmax(const float *p, int k)
     return best;
 }
 
-int trainer_check_output(const char *path, err *e)
+/* The directory a file would be created in must take new files (an existing
+ * device or FIFO is written in place instead). */
+static int check_output(const char *path, err *e)
 {
     struct stat st;
     if (!*path)
@@ -46,6 +69,20 @@ int trainer_check_output(const char *path, err *e)
     if (access(dir, W_OK | X_OK) != 0)
         return err_set(e, "%s: cannot write there: %s: %s", path, dir, strerror(errno));
     return 0;
+}
+
+int trainer_check_files(const trainer_config *c, const char *train, const char *val, const char *log, err *e)
+{
+    const char *outs[] = {c->output, c->ckpt, log};
+    const char *ins[] = {train ? train : "-", val, builtin_arch_is_name(c->rc.arch) ? NULL : c->rc.arch};
+    if (check_not_inputs(outs, 3, ins, 3, e) < 0)
+        return -1;
+    if (!c->output || (c->parts && c->parts->part)) /* --summary; or not the process that writes */
+        return 0;
+    return check_output(c->output, e) < 0 || check_output(c->ckpt, e) < 0 ||
+                   (log && strcmp(log, "-") != 0 && check_output(log, e) < 0)
+               ? -1
+               : 0;
 }
 
 /* ================================================================ the network */
@@ -137,13 +174,13 @@ static int restore_state(trainer *t, err *e)
     t->best_epoch = (int)kv_get_double(s, "best_epoch", 0);
     t->seconds = kv_get_double(s, "seconds", 0);
     t->stopped = (int)kv_get_double(s, "stopped", 0);
-    int threads = (int)kv_get_double(s, "threads", t->c.threads), batch = (int)kv_get_double(s, "batch", t->c.rc.batch);
+    int threads = (int)kv_get_double(s, "threads", all_threads(t)), batch = (int)kv_get_double(s, "batch", t->c.rc.batch);
     if (batch != t->c.rc.batch)
         return err_set(e, "%s: checkpoint was made with --batch %d; resume with the same options", t->c.ckpt, batch);
     char note[128];
     snprintf(note, sizeof note, "checkpoint used %d threads, now %d: the result will differ slightly", threads,
-             t->c.threads);
-    if (threads != t->c.threads && t->c.note)
+             all_threads(t));
+    if (threads != all_threads(t) && t->c.note)
         t->c.note(note);
     t->opt.t = t->step;
     if (t->st.m && t->st.v) {
@@ -175,8 +212,13 @@ int trainer_start(trainer *t, const char *train, const char *val, err *e)
         return err_prefix(e, "%s", cli_name(train));
     if (t->c.resume && check_resume(t, e) < 0)
         return -1;
-    if (!(t->w = net_work_new(n, rc->batch, t->c.threads, 1, e)) || !(t->we = net_work_new(n, 256, t->c.threads, 0, e)))
+    int lo, rows; /* this process's rows of a batch */
+    net_parts_rows(t->c.parts, rc->batch, &lo, &rows);
+    rows = rows - lo > 0 ? rows - lo : 1; /* a batch smaller than the processes leaves some none */
+    if (!(t->w = net_work_new(n, rows, t->c.threads, 1, e)) || !(t->we = net_work_new(n, 256, t->c.threads, 0, e)))
         return -1;
+    if (t->c.parts)
+        net_work_set_parts(t->w, n, t->c.parts, rc->batch);
     t->decay = calloc(n->nparams, 1);
     for (int i = 0; t->decay && i < n->nlayers; i++)
         if (n->layers[i].kind == LK_CONV || n->layers[i].kind == LK_DENSE)
@@ -190,7 +232,7 @@ int trainer_start(trainer *t, const char *train, const char *val, err *e)
     t->best_params = malloc(n->nparams * sizeof(float));
     t->best_buffers = malloc((n->nbuffers ? n->nbuffers : 1) * sizeof(float));
     t->order = malloc(t->train.n * sizeof *t->order);
-    t->labels = malloc((size_t)rc->batch * sizeof *t->labels);
+    t->labels = malloc((size_t)rows * sizeof *t->labels);
     t->scratch = malloc(t->train.elems * sizeof(float));
     if (!t->decay || optim_init(&t->opt, rc->optimizer, n->nparams, t->decay) < 0 || !t->best_params ||
         !t->best_buffers || !t->order || !t->labels || !t->scratch)
@@ -231,7 +273,7 @@ int trainer_epoch(trainer *t, const trainer_hooks *h, trainer_report *r, err *e)
     const recipe *rc = &t->c.rc;
     const dataset *d = &t->train;
     network *n = t->n;
-    if (t->epoch >= rc->epochs || t->stopped || (h->stop && *h->stop))
+    if (t->epoch >= rc->epochs || t->stopped || stop_agreed(t, h, NULL))
         return 0;
     const int ep = t->epoch + 1;
     const uint64_t per_epoch = (d->n + (size_t)rc->batch - 1) / (size_t)rc->batch;
@@ -244,13 +286,15 @@ int trainer_epoch(trainer *t, const trainer_hooks *h, trainer_report *r, err *e)
         size_t j = (size_t)rng_below(&sh, i + 1), tmp = t->order[i];
         t->order[i] = t->order[j], t->order[j] = tmp;
     }
-    double t0 = now(), loss_sum = 0;
-    size_t seen = 0, correct = 0;
-    for (size_t b0 = 0; b0 < d->n && !(h->stop && *h->stop); b0 += (size_t)rc->batch) {
-        int B = (int)(d->n - b0 < (size_t)rc->batch ? d->n - b0 : (size_t)rc->batch);
+    double t0 = now(), loss_sum = 0, correct = 0;
+    size_t seen = 0;
+    int stop = 0;
+    for (size_t b0 = 0; b0 < d->n && !stop; b0 += (size_t)rc->batch) {
+        int B = (int)(d->n - b0 < (size_t)rc->batch ? d->n - b0 : (size_t)rc->batch), lo, hi;
+        net_parts_rows(t->c.parts, B, &lo, &hi); /* this process's rows of the batch */
         float *x = net_input(t->w);
-        for (int i = 0; i < B; i++) {
-            size_t idx = t->order[b0 + (size_t)i];
+        for (int i = 0; i < hi - lo; i++) {
+            size_t idx = t->order[b0 + (size_t)(lo + i)];
             float *img = x + (size_t)i * d->elems;
             dataset_image(d, idx, img);
             if (augment_active(&t->aug))
@@ -268,19 +312,22 @@ int trainer_epoch(trainer *t, const trainer_hooks *h, trainer_report *r, err *e)
                            (unsigned long long)t->step + 1, loss);
         optim_step(&t->opt, n->params, net_grad(t->w));
         t->step++;
-        for (int i = 0; i < B; i++) /* training accuracy from the forward pass just made */
-            correct += argmax(p + (size_t)i * n->nclass, n->nclass) == t->labels[i];
+        double right = 0; /* training accuracy from the forward pass just made */
+        for (int i = 0; i < hi - lo; i++)
+            right += argmax(p + (size_t)i * n->nclass, n->nclass) == t->labels[i];
+        stop = stop_agreed(t, h, &right);
+        correct += right;
         loss_sum += loss * B;
         seen += (size_t)B;
         if (h->progress)
-            h->progress(h->ctx, ep, seen, d->n, loss_sum / (double)seen, (double)correct / (double)seen, now() - t0);
+            h->progress(h->ctx, ep, seen, d->n, loss_sum / (double)seen, correct / (double)seen, now() - t0);
     }
-    if (h->stop && *h->stop)
+    if (stop)
         return 0; /* a partial epoch is not kept: the checkpoint holds the last whole one */
     *r = (trainer_report){.epoch = ep, .lr = t->lr, .seconds = now() - t0, .images = seen};
     t->seconds += r->seconds;
     r->loss = r->val_loss = loss_sum / (double)seen;
-    r->acc = r->val_acc = (double)correct / (double)seen;
+    r->acc = r->val_acc = correct / (double)seen;
     if (t->has_val)
         evaluate(t, &t->val, &r->val_loss, &r->val_acc);
     t->epoch = ep;
@@ -308,7 +355,7 @@ static void meta_text(char *buf, size_t len, const trainer *t, const char *extra
              "trained_by=train " FM_VERSION "\npreset=%s\narch_file=%s\nepochs=%d\nepochs_run=%d\nbest_epoch=%d\n"
              "best_metric=%.6f\n%sthreads=%d\ntrain_images=%zu\n%strain_seconds=%.1f\n%s",
              t->c.rc.preset, t->c.rc.arch, t->c.rc.epochs, t->epoch, t->best_epoch, t->best_metric, rc,
-             t->c.threads, t->train.n, t->data_crc, t->seconds, extra);
+             all_threads(t), t->train.n, t->data_crc, t->seconds, extra);
 }
 
 int trainer_checkpoint(trainer *t, err *e)
@@ -318,11 +365,11 @@ int trainer_checkpoint(trainer *t, err *e)
              "epoch=%d\nstep=%llu\nlr=%.9g\nplateau_best=%.17g\nplateau_wait=%d\nes_best=%.17g\nes_wait=%d\n"
              "best_metric=%.17g\nbest_epoch=%d\nseconds=%.3f\nseed=%llu\nthreads=%d\nbatch=%d\nstopped=%d\n",
              t->epoch, (unsigned long long)t->step, (double)t->lr, t->plat.best, t->plat.wait, t->es.best,
-             t->es.wait, t->best_metric, t->best_epoch, t->seconds, (unsigned long long)t->c.rc.seed, t->c.threads,
+             t->es.wait, t->best_metric, t->best_epoch, t->seconds, (unsigned long long)t->c.rc.seed, all_threads(t),
              t->c.rc.batch, t->stopped);
     char meta[2048];
     meta_text(meta, sizeof meta, t, "");
-    return model_save(t->c.ckpt, t->n, meta, &cs, e);
+    return t->c.parts && t->c.parts->part ? 0 : model_save(t->c.ckpt, t->n, meta, &cs, e); /* one writer */
 }
 
 int trainer_restore_best(trainer *t)
@@ -343,7 +390,7 @@ int trainer_save(trainer *t, err *e)
     meta_text(meta, sizeof meta, t, extra);
     if (t->best_epoch == 0)
         return err_set(e, "interrupted before the first epoch ended: no model written");
-    return model_save(t->c.output, t->n, meta, NULL, e);
+    return t->c.parts && t->c.parts->part ? 0 : model_save(t->c.output, t->n, meta, NULL, e);
 }
 
 void trainer_free(trainer *t)

@@ -18,8 +18,10 @@
 typedef struct trainer_config {
     recipe rc;
     const char *output, *ckpt;     /* the model; the checkpoint written after every epoch */
-    int threads, resume;
+    int threads, resume;           /* threads: of this process */
     void (*note)(const char *msg); /* a remark worth a line on stderr (NULL: none) */
+    const net_parts *parts;        /* data-parallel: this process's share of each batch (NULL: alone); only
+                                    * part 0 writes files. Sums that extend a step go through it. */
 } trainer_config;
 
 typedef struct trainer_report { /* one epoch's figures */
@@ -80,8 +82,8 @@ int trainer_restore_best(trainer *t);
 int trainer_save(trainer *t, err *e);
 void trainer_free(trainer *t);
 
-/* The directory a file would be created in must take new files (an existing
- * device or FIFO is written in place instead). */
-int trainer_check_output(const char *path, err *e);
+/* Before anything runs: no output may be an input (the data, the network), and the
+ * model, checkpoint and log (NULL: none) must be files we can create. */
+int trainer_check_files(const trainer_config *c, const char *train, const char *val, const char *log, err *e);
 
 #endif
