@@ -64,7 +64,7 @@ static const char usage[] =
 typedef struct options {
     trainer_config c; /* the recipe, the files and threads */
     const char *input, *val, *log;
-    int quiet, summary, keep_ckpt;
+    int quiet, summary, keep_ckpt; /* quiet 2: another process of the job reports */
 } options;
 
 __attribute__((noreturn)) static void print_help(void)
@@ -215,8 +215,8 @@ static void join_job(options *o, int *argc, char ***argv)
     const net_parts *p = o->c.parts;
     if (p && (!o->input || strcmp(o->input, "-") == 0 || (o->val && strcmp(o->val, "-") == 0)))
         cli_usage_error("under mpirun every process reads the data: give files, not stdin");
-    if (p && p->part) /* process 0 reports, logs and writes */
-        o->quiet = 1, o->log = NULL, o->keep_ckpt = 1, o->c.note = NULL, o->summary = o->summary ? -1 : 0;
+    if (p && p->part) /* process 0 reports (even with -q), logs and writes */
+        o->quiet = 2, o->log = NULL, o->keep_ckpt = 1, o->c.note = NULL, o->summary = o->summary ? -1 : 0;
 }
 
 /* ================================================================ progress and the log */
@@ -331,7 +331,7 @@ int main(int argc, char **argv)
         cli_die("%s: write error: %m", o.log);
     /* a signal after the last epoch ended interrupts nothing: the run is complete */
     const int interrupted = stop_requested && t.epoch < o.c.rc.epochs && !t.stopped;
-    if (interrupted)
+    if (interrupted && o.quiet < 2)
         fprintf(stderr, "train: interrupted in epoch %d: best model (epoch %d) written to %s; continue with --resume\n",
                 t.epoch + 1, t.best_epoch, o.c.output);
     else if (!o.quiet)
