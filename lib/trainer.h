@@ -15,6 +15,8 @@
 #include "model_file.h"
 #include "recipe.h"
 
+/* Settings of the network itself (such as a convolution algorithm) belong here too,
+ * applied in trainer_open, where the network is built or loaded. */
 typedef struct trainer_config {
     recipe rc;
     const char *output, *ckpt;     /* the model; the checkpoint written after every epoch */
