@@ -500,7 +500,9 @@ void net_parts_rows(const net_parts *p, int B, int *lo, int *hi)
 
 void net_work_set_parts(net_work *w, const network *n, const net_parts *p, int bmax)
 {
-    int chunk = net_conv_chunk(n, bmax, w->nthreads * p->parts); /* the chunks of one process's threads */
+    /* images per GEMM as one process with every process's threads would take them (the sums
+     * depend on it); never more than the buffers made for this process's share hold */
+    int chunk = net_conv_chunk(n, bmax, w->nthreads * p->parts);
     w->parts = p;
     w->chunk = chunk < w->chunk ? chunk : w->chunk;
 }
