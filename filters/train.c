@@ -213,10 +213,12 @@ static void join_job(options *o, int *argc, char ***argv)
     if (collective_init(argc, argv, &o->c.parts, &e) < 0)
         cli_die_err(&e);
     const net_parts *p = o->c.parts;
-    if (p && (!o->input || strcmp(o->input, "-") == 0 || (o->val && strcmp(o->val, "-") == 0)))
-        cli_usage_error("under mpirun every process reads the data: give files, not stdin");
+    static char name[64]; /* the others' errors say which process had them */
     if (p && p->part) /* process 0 reports (even with -q), logs and writes */
-        o->quiet = 2, o->log = NULL, o->keep_ckpt = 1, o->c.note = NULL, o->summary = o->summary ? -1 : 0;
+        o->quiet = 2, o->log = NULL, o->keep_ckpt = 1, o->c.note = NULL, o->summary = o->summary ? -1 : 0,
+        cli_prog = (snprintf(name, sizeof name, "%s (process %d)", cli_prog, p->part), name);
+    if (p && !o->summary && (!o->input || !strcmp(o->input, "-") || (o->val && !strcmp(o->val, "-"))))
+        cli_usage_error("under mpirun every process reads the data: give files, not stdin");
 }
 
 /* ================================================================ progress and the log */

@@ -1,5 +1,6 @@
 #include "collective.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ int collective_init(int *argc, char ***argv, const net_parts **parts, err *e)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     job.parts = (net_parts){rank, size, sum_f64, sum_f32, &job};
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ); /* whole lines, which mpirun does not interleave */
     *parts = size > 1 ? &job.parts : NULL;
     return collective_reserve(2 * 4096 + 1, e); /* batch-norm statistics: 2 x BN_MAX_CHANNELS */
 }

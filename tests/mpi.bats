@@ -102,9 +102,14 @@ resume_gives_uninterrupted() {
     resume_gives_uninterrupted
 }
 
-@test "mpi: every process reads the data, so stdin is refused" {
+@test "mpi: every process reads the data, so stdin is refused; the others' errors name their process" {
     run --separate-stderr mpi 2 "$MPI_TRAIN" -a small -o "$BATS_TEST_TMPDIR/m.bin" < "$TRAIN_TS"
     [ "$status" -ne 0 ]
-    [[ "$stderr" == *"train: under mpirun every process reads the data: give files, not stdin"* ]]
+    grep -qx 'train: under mpirun every process reads the data: give files, not stdin' <<< "$stderr"
+    grep -qx 'train (process 1): under mpirun every process reads the data: give files, not stdin' <<< "$stderr"
     [ ! -e "$BATS_TEST_TMPDIR/m.bin" ]
+    # --summary reads no data, and only process 0 prints it
+    run --separate-stderr mpi 2 "$MPI_TRAIN" -a small --summary
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^Total params: 105994$' <<< "$output")" -eq 1 ]
 }
