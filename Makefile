@@ -29,6 +29,13 @@ endif
 ifdef WERROR
 WARN    += -Werror
 endif
+# make MPI=1: bin/train trains data-parallel under mpirun (Open MPI; docs/mpi.md).
+# Its objects live apart; make check builds it as build/mpi/bin/train (pipelines/mpi.mk).
+ifdef MPI
+CC      := mpicc
+CPPFLAGS += -DFM_MPI
+OBJ     := $(OBJ)/mpi
+endif
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/builtin_arch_table.o

@@ -349,6 +349,7 @@ struct net_work {
     float *grad;
     double *red;        /* per thread reduction slots: 2 * BN_MAX_CHANNELS doubles each */
     int nlayers;
+    const net_parts *parts; /* data-parallel: this process's share of every batch; NULL: all of it */
 };
 
 int net_default_threads(void) { return omp_get_num_procs(); }
@@ -491,11 +492,30 @@ float *net_input(net_work *w) { return w->input; }
 float *net_grad(net_work *w) { return w->grad; }
 const float *net_activation(const net_work *w, int i) { return w->act[i]; }
 
-/* Thread t's slice [*b0, *b0 + *nb) of a batch of B. */
-static void slice(int B, int T, int t, int *b0, int *nb)
+void net_parts_rows(const net_parts *p, int B, int *lo, int *hi)
 {
-    int lo = (int)((long)B * t / T), hi = (int)((long)B * (t + 1) / T);
-    *b0 = lo, *nb = hi - lo;
+    *lo = p ? (int)((long)B * p->part / p->parts) : 0;
+    *hi = p ? (int)((long)B * (p->part + 1) / p->parts) : B;
+}
+
+void net_work_set_parts(net_work *w, const network *n, const net_parts *p, int bmax)
+{
+    /* images per GEMM as one process with every process's threads would take them (the sums
+     * depend on it); never more than the buffers made for this process's share hold */
+    int chunk = net_conv_chunk(n, bmax, w->nthreads * p->parts);
+    w->parts = p;
+    w->chunk = chunk < w->chunk ? chunk : w->chunk;
+}
+
+/* Thread t's slice of a batch of B split over team threads in each process, the
+ * threads of all processes in a row: [*g0, *g0 + *nb) of the batch, which is
+ * [*b0, *b0 + *nb) of this process's rows. */
+static void slice(const net_work *w, int B, int team, int t, int *g0, int *b0, int *nb)
+{
+    const int P = w->parts ? w->parts->parts : 1, u = (w->parts ? w->parts->part : 0) * team + t;
+    int lo, hi;
+    net_parts_rows(w->parts, B, &lo, &hi);
+    *g0 = (int)((long)B * u / (team * P)), *nb = (int)((long)B * (u + 1) / (team * P)) - *g0, *b0 = *g0 - lo;
 }
 
 static size_t elems(const layer *l) { return (size_t)l->h * l->w * l->c; }
@@ -517,8 +537,8 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
         /* the team OpenMP granted, which may be smaller than asked (OMP_THREAD_LIMIT,
          * a nested region): every slice and reduction is over it, never over T */
         const int t = omp_get_thread_num(), team = omp_get_num_threads();
-        int b0, nb;
-        slice(B, team, t, &b0, &nb);
+        int g0, b0, nb;
+        slice(w, B, team, t, &g0, &b0, &nb);
         /* normalise this slice's input in place */
         float *x = w->input + (size_t)b0 * w->in_elems;
         const float inv = 1.0f / n->norm_std;
@@ -551,7 +571,7 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
             case LK_DROPOUT:
                 if (training)
                     dropout_forward(out, w->aux[i] + (size_t)b0 * oe, in, (size_t)nb * oe, l->p,
-                                    rng_hash(key, (uint64_t)i), (size_t)b0 * oe);
+                                    rng_hash(key, (uint64_t)i), (size_t)g0 * oe);
                 else if (out != in)
                     memcpy(out, in, (size_t)nb * oe * sizeof(float));
                 break;
@@ -574,7 +594,7 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
 #pragma omp barrier
 #pragma omp single
                 {
-                    double sum[BN_MAX_CHANNELS], sumsq[BN_MAX_CHANNELS];
+                    double s[2 * BN_MAX_CHANNELS], *sum = s, *sumsq = s + l->c;
                     for (int c = 0; c < l->c; c++) {
                         sum[c] = sumsq[c] = 0;
                         for (int u = 0; u < team; u++) {
@@ -582,6 +602,8 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
                             sumsq[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + l->c + c];
                         }
                     }
+                    if (w->parts) /* then over the processes, in order */
+                        w->parts->sum(w->parts->ctx, s, 2 * (size_t)l->c);
                     size_t Ntot = (size_t)B * l->h * l->w;
                     batchnorm_moments(w->bn_mean[i], w->bn_invstd[i], sum, sumsq, Ntot, l->c, l->eps);
                     for (int c = 0; c < l->c; c++) {
@@ -604,7 +626,7 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
 {
     const int T = w->nthreads < B ? w->nthreads : B;
     const int L = n->nlayers;
-    double loss_part[NET_MAX_THREADS] = {0};
+    double loss_part[NET_MAX_THREADS] = {0}, bn[2 * BN_MAX_CHANNELS];
     int granted = T;
 #pragma omp parallel num_threads(T)
     {
@@ -612,8 +634,8 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
         const int t = omp_get_thread_num(), team = omp_get_num_threads();
         if (t == 0)
             granted = team;
-        int b0, nb;
-        slice(B, team, t, &b0, &nb);
+        int g0, b0, nb;
+        slice(w, B, team, t, &g0, &b0, &nb);
         float *tg = w->tgrad[t];
         memset(tg, 0, n->nparams * sizeof(float));
         /* the softmax layer and the loss together: gradient with respect to the logits */
@@ -669,16 +691,20 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
                 memset(my, 0, 2 * (size_t)l->c * sizeof(double));
                 batchnorm_backward_sums(my, my + l->c, dout, xh, N, l->c);
 #pragma omp barrier
-                double sdy[BN_MAX_CHANNELS], sdyx[BN_MAX_CHANNELS];
-                for (int c = 0; c < l->c; c++) {
-                    sdy[c] = sdyx[c] = 0;
-                    for (int u = 0; u < team; u++) {
-                        sdy[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + c];
-                        sdyx[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + l->c + c];
+                double *sdy = bn, *sdyx = bn + l->c;
+#pragma omp single
+                {
+                    for (int c = 0; c < l->c; c++) {
+                        sdy[c] = sdyx[c] = 0;
+                        for (int u = 0; u < team; u++) {
+                            sdy[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + c];
+                            sdyx[c] += w->red[(size_t)u * 2 * BN_MAX_CHANNELS + l->c + c];
+                        }
                     }
+                    if (w->parts)
+                        w->parts->sum(w->parts->ctx, bn, 2 * (size_t)l->c);
                 }
-#pragma omp barrier
-                if (t == 0)
+                if (t == 0 && (!w->parts || w->parts->part == 0)) /* once in the whole sum */
                     for (int c = 0; c < l->c; c++) {
                         tg[l->w_off + c] += (float)sdyx[c];
                         tg[l->b_off + c] += (float)sdy[c];
@@ -708,5 +734,7 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
     double loss = 0;
     for (int t = 0; t < granted; t++)
         loss += loss_part[t];
+    if (w->parts) /* the gradient and loss over every process's rows, summed in process order */
+        w->parts->sum_f32(w->parts->ctx, w->grad, n->nparams), w->parts->sum(w->parts->ctx, &loss, 1);
     return loss / B;
 }

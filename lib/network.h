@@ -86,6 +86,23 @@ float *net_grad(net_work *w);
  * ReLU's output is its conv/dense layer's (for tests: tests/tools/nn_reference). */
 const float *net_activation(const net_work *w, int i);
 
+/* Data-parallel training: process part of parts holds rows [B*part/parts, B*(part+1)/parts)
+ * of every batch of B, and its T threads are threads part*T.. of parts*T: the same split as
+ * one process with parts*T threads. sum() replaces this process's partial sums (n values) by
+ * their sum over all processes in process order, the same on every process. */
+typedef struct net_parts {
+    int part, parts;
+    void (*sum)(void *ctx, double *v, size_t n);
+    void (*sum_f32)(void *ctx, float *v, size_t n);
+    void *ctx;
+} net_parts;
+/* This process's rows [*lo, *hi) of a batch of B (p NULL: all of them). */
+void net_parts_rows(const net_parts *p, int B, int *lo, int *hi);
+/* w (for batches of up to bmax, whole) holds only p's rows: net_forward and net_backward take the
+ * whole batch's B, net_input and the labels this process's rows; batch-norm statistics, the
+ * gradient and the loss are summed with p->sum. */
+void net_work_set_parts(net_work *w, const network *n, const net_parts *p, int bmax);
+
 /* Images per im2col GEMM for batches of bmax split over nthreads (for benchmarks). */
 int net_conv_chunk(const network *n, int bmax, int nthreads);
 

@@ -2,6 +2,23 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+static const char *const optim_names[] = {"adam", "adamw", "sgd"};
+static const char *const schedule_names[] = {"plateau", "cosine", "onecycle", "constant"};
+
+static int name_index(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int optim_kind_parse(const char *name) { return name_index(optim_names, 3, name); }
+const char *optim_kind_name(optim_kind k) { return optim_names[k]; }
+int lr_schedule_parse(const char *name) { return name_index(schedule_names, 4, name); }
+const char *lr_schedule_name(lr_schedule s) { return schedule_names[s]; }
 
 int optim_init(optim *o, optim_kind kind, size_t n, const uint8_t *decay)
 {
@@ -73,6 +90,13 @@ float lr_onecycle(float base, uint64_t step, uint64_t total)
     if (step < up) /* from base/25 up to base */
         return base / 25 + (base - base / 25) * (float)step / (float)(up ? up : 1);
     return lr_cosine(base, step - up, total - up, 0, 1e-4f);
+}
+
+float lr_schedule_at(lr_schedule s, float base, float lr, uint64_t step, uint64_t total, uint64_t warmup)
+{
+    if (s == SCHED_COSINE)
+        return lr_cosine(base, step, total, warmup, 1e-3f);
+    return s == SCHED_ONECYCLE ? lr_onecycle(base, step, total) : lr;
 }
 
 float plateau_update(plateau *p, double metric, float lr)

@@ -7,6 +7,14 @@
 #include <stdint.h>
 
 typedef enum optim_kind { OPT_ADAM, OPT_ADAMW, OPT_SGD } optim_kind;
+/* How the learning rate moves: per epoch on a validation plateau, or per step. */
+typedef enum lr_schedule { SCHED_PLATEAU, SCHED_COSINE, SCHED_ONECYCLE, SCHED_CONSTANT } lr_schedule;
+
+/* Names as the command line and the model file spell them; a parse returns -1 for an unknown name. */
+int optim_kind_parse(const char *name);
+const char *optim_kind_name(optim_kind k);
+int lr_schedule_parse(const char *name);
+const char *lr_schedule_name(lr_schedule s);
 
 typedef struct optim {
     optim_kind kind;
@@ -29,6 +37,9 @@ void optim_step(optim *o, float *params, const float *grad);
 float lr_cosine(float base, uint64_t step, uint64_t total, uint64_t warmup, float floor_frac);
 /* One-cycle: linear warm-up to base over 30 % of the steps, then cosine down to base/1e4... */
 float lr_onecycle(float base, uint64_t step, uint64_t total);
+
+/* The rate for a step under a per-step schedule (cosine, onecycle); lr for the others. */
+float lr_schedule_at(lr_schedule s, float base, float lr, uint64_t step, uint64_t total, uint64_t warmup);
 
 /* Keras ReduceLROnPlateau (mode min, min_delta 1e-4, cooldown 0) */
 typedef struct plateau {

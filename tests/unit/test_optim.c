@@ -1,6 +1,7 @@
 /* test_optim.c - the optimisers' update rules against sums done by hand, the
  * schedules' end points, and the two Keras callbacks' counting. */
 #include <math.h>
+#include <string.h>
 
 #include "optim.h"
 #include "unit.h"
@@ -77,8 +78,36 @@ static void test_early_stop(void)
     CHECK(!stops[0] && !stops[1] && !stops[2] && stops[3], "early stop after patience epochs without improvement");
 }
 
+static void test_names(void)
+{
+    for (int k = OPT_ADAM; k <= OPT_SGD; k++)
+        CHECK(optim_kind_parse(optim_kind_name((optim_kind)k)) == k, "optimiser %s: name and parse agree",
+              optim_kind_name((optim_kind)k));
+    for (int s = SCHED_PLATEAU; s <= SCHED_CONSTANT; s++)
+        CHECK(lr_schedule_parse(lr_schedule_name((lr_schedule)s)) == s, "schedule %s: name and parse agree",
+              lr_schedule_name((lr_schedule)s));
+    CHECK(optim_kind_parse("adamw") == OPT_ADAMW && strcmp(optim_kind_name(OPT_SGD), "sgd") == 0,
+          "optimiser names as the command line spells them");
+    CHECK(optim_kind_parse("Adam") == -1 && optim_kind_parse("") == -1 && lr_schedule_parse("cos") == -1,
+          "unknown names (case counts, no prefixes) are -1");
+}
+
+static void test_schedule_at(void)
+{
+    /* per-step schedules follow their functions; plateau and constant keep the rate they are given */
+    CHECK(lr_schedule_at(SCHED_ONECYCLE, 0.002f, 0.5f, 30, 100, 0) == lr_onecycle(0.002f, 30, 100),
+          "onecycle: lr_onecycle");
+    CHECK(lr_schedule_at(SCHED_COSINE, 1, 0.5f, 6, 10, 2) == lr_cosine(1, 6, 10, 2, 1e-3f),
+          "cosine: lr_cosine with a floor of base/1000");
+    CHECK(lr_schedule_at(SCHED_PLATEAU, 1, 0.25f, 6, 10, 2) == 0.25f &&
+              lr_schedule_at(SCHED_CONSTANT, 1, 0.25f, 6, 10, 2) == 0.25f,
+          "plateau and constant: the current rate");
+}
+
 int main(void)
 {
+    test_names();
+    test_schedule_at();
     test_sgd();
     test_adam(OPT_ADAM);
     test_adam(OPT_ADAMW);
