@@ -35,7 +35,7 @@ import torch.nn.functional as F
 def load_ts(path):
     b = (gzip.open(path + '.gz', 'rb') if os.path.exists(path + '.gz') else open(path, 'rb')).read()
     if b[:4] != b'FMTS' or b[6] != 1:
-        raise SystemExit(f'{path}: not a u8 tensor stream (lib/stream-format.md)')
+        raise SystemExit(f'{path}: not a u8 tensor stream (docs/stream-format.md)')
     dims = np.frombuffer(b[8:20], dtype='<u4')
     n = int(np.prod([d for d in dims if d]))
     rec = np.frombuffer(b[32:], dtype=np.uint8).reshape(-1, 8 + n)
@@ -49,8 +49,8 @@ class Arch(nn.Module):
     """Our sequential layers (lib/network.h), plus two things our engine does not have:
     'skip' ... 'add' residual blocks (the block's input is added to its output) and
     'avgpool' (a global average over H x W), to find out whether such layer types
-    would pay before writing them in C (neither did: README, "Recipes replayed in
-    PyTorch")."""
+    would pay before writing them in C (neither did: docs/experiments.md,
+    "What do recipe replays in PyTorch say?")."""
 
     def __init__(self, ops):
         super().__init__()

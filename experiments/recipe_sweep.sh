@@ -1,8 +1,8 @@
 #!/bin/bash
-# recipe_sweep.sh - the recipe comparisons behind the README's "Recipes replayed in
-# PyTorch": every run of a group at once, one process each (a GPU holds them all; on
+# recipe_sweep.sh - the recipe comparisons behind docs/experiments.md's "What do recipe
+# replays in PyTorch say?": every run of a group at once, one process each (a GPU holds them all; on
 # 2 CPU cores one run takes hours). Exploration only: what it favours is then run
-# for real with bin/train, and the README's training table comes from those runs.
+# for real with bin/train, and the training table in docs/experiments.md comes from those runs.
 #
 # usage: experiments/recipe_sweep.sh GROUP... (study default long optim shape regularise tune widen)
 #   DATA=data (train.ts val.ts test.ts, optionally gzipped), LOGS=out/sweep

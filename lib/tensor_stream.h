@@ -1,6 +1,6 @@
 /* tensor_stream.h - the one binary stream every filter reads and writes.
  *
- * The format is specified in lib/stream-format.md (summary here):
+ * The format is specified in docs/stream-format.md (summary here):
  *
  *   header, 32 bytes, all integers little-endian:
  *     0  4  magic "FMTS"

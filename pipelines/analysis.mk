@@ -1,4 +1,4 @@
-# make analysis: the study's exploratory analysis of the training set (see README, "Analysis").
+# make analysis: the study's exploratory analysis of the training set (see docs/analysis.md).
 # Writes reports/analysis/{report.txt,report.json,report.csv,*.png}; about 2 s on the full set.
 ANALYSIS_DIR ?= reports/analysis
 

@@ -1,4 +1,4 @@
-# Fuzzing (see README, "Reliability").
+# Fuzzing (see docs/reliability.md).
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="stream csv"]
 #       builds each libFuzzer harness in tests/fuzz/ with clang and ASan + UBSan and runs
 #       it for FUZZ_SECONDS, one after the other, starting from tests/fuzz/corpus/NAME/

@@ -1,4 +1,4 @@
-# make review: the human-in-the-loop demo on the real test set (see README, "Review").
+# make review: the human-in-the-loop demo on the real test set (see docs/review.md).
 # Predicts the validation and test sets with the trained model, prints the risk-coverage
 # table, writes the review sheet (threshold chosen on validation for REVIEW_TARGET),
 # thumbnails and review.html, then runs a simulated reviewer and merge.

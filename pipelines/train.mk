@@ -46,7 +46,7 @@ models/long.bin: data/train.ts data/val.ts | $(BIN)/train
 # The ensemble's other member: the long recipe on narrow.arch, the default network
 # with the dropout (0.3) it had when this was the long preset, until the wider
 # network replaced it. Validation, each with TTA: 95.80 %
-# (long) and 95.53 %, averaged 95.92 %; adding the README's two earlier runs
+# (long) and 95.53 %, averaged 95.92 %; adding the two earlier runs in docs/experiments.md
 # (the 2-pixel-shift preset and the 25-epoch wide run) gave 95.83 %, the wide
 # run alone 95.90 %.
 LONG_NARROW_RECIPE := $(LONG_RECIPE) -a narrow

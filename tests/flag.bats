@@ -134,7 +134,7 @@ images() {
 
 @test "thumbnails: one enlarged PNG per flagged record, paths relative to the CSV, an HTML sheet" {
     images 10 >"$T/img.ts"
-    # no mkdir: --thumbs makes rep/ and rep/thumbs, as in the README's example
+    # no mkdir: --thumbs makes rep/ and rep/thumbs, as in docs/review.md's example
     run --separate-stderr flag --budget 3 --images "$T/img.ts" --thumbs "$T/rep/thumbs" --html "$T/rep/review.html" -o "$T/rep/review.csv" "$T/risk.ts"
     [ "$status" -eq 0 ]
     [ -z "$output" ]

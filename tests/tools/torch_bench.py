@@ -7,7 +7,7 @@
 Builds the network of ARCH (parsed as tests/reference/torch_check.py does) as an
 nn.Sequential in NCHW (Conv2d 'same', BatchNorm2d with Keras' eps and momentum,
 MaxPool2d, Dropout, Linear), reads the images of a tensor stream (format:
-lib/stream-format.md), and prints one line "images_per_s X".
+docs/stream-format.md), and prints one line "images_per_s X".
 train: Adam lr 1e-3, cross-entropy, one pass over the first N images in shuffled
 batches, as `train` runs an epoch; one warm-up batch first is not timed.
 predict: eval mode, no_grad, every image of STREAM in batches.

@@ -1,5 +1,5 @@
 /* test_tensor_stream - the FMTS reader and writer: round trips, count
- * patching, and every error a reader reports (see lib/stream-format.md). */
+ * patching, and every error a reader reports (see docs/stream-format.md). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
