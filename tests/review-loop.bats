@@ -50,7 +50,10 @@ setup() {
     [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF != ""' | wc -l)" -gt 0 ]
     run --separate-stderr merge --reviews "$T/a.csv" "$T/test.preds"
     [ "$status" -eq 0 ]
-    [[ "${stderr_lines[0]}" == "merge: "*" of 500 records reviewed: "* ]]
+    # every row decided: a class, or ok where the simulated reviewer agrees with the model
+    [[ "${stderr_lines[0]}" =~ ^merge:\ ([0-9]+)\ of\ 500\ records\ on\ the\ sheet:\ ([0-9]+)\ reviewed\  ]] || false
+    [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
+    [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF == "ok"' | wc -l)" -gt 0 ]
 }
 
 @test "simulate-reviewer: needs true labels; usage errors" {
