@@ -16,6 +16,7 @@
 #include "png_image.h"
 #include "pred_table.h"
 #include "review_csv.h"
+#include "review_xlsx.h"
 #include "tensor_stream.h"
 
 static const char usage[] =
@@ -40,6 +41,8 @@ static const char usage[] =
     "  -T, --thumbs DIR           write DIR/id-NNNNNN.png for each flagged record (needs --images)\n"
     "      --thumb-scale N        enlarge thumbnails N times [4]\n"
     "      --html FILE            also write a simple HTML review sheet showing the thumbnails\n"
+    "      --xlsx FILE            also write the sheet as an .xlsx workbook, pictures in the rows and\n"
+    "                             a drop-down of the classes (needs --images; no --thumbs needed)\n"
     "\n"
     "Risk-coverage report (instead of a CSV; needs labelled predictions):\n"
     "  -r, --report               for each review budget: accuracy of the auto-accepted records,\n"
@@ -74,9 +77,11 @@ typedef struct options {
     double budgets[MAX_BUDGETS];
     int nbudgets;
     const char *path;
+    const char *xlsx;
 } options;
 
 enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON };
+enum { OPT_XLSX = 300 };
 
 static void parse_budget(options *o, const char *s)
 {
@@ -132,6 +137,7 @@ static options parse_command_line(int argc, char **argv)
         {"thumbs", required_argument, 0, 'T'},
         {"thumb-scale", required_argument, 0, OPT_SCALE},
         {"html", required_argument, 0, OPT_HTML},
+        {"xlsx", required_argument, 0, OPT_XLSX},
         {"report", no_argument, 0, 'r'},
         {"reviewer-accuracy", required_argument, 0, 'R'},
         {"budgets", required_argument, 0, OPT_BUDGETS},
@@ -159,6 +165,7 @@ static options parse_command_line(int argc, char **argv)
         case 'T': o.thumbs = optarg; break;
         case OPT_SCALE: o.thumb_scale = cli_long("--thumb-scale", optarg, 1, 32); break;
         case OPT_HTML: o.html = optarg; break;
+        case OPT_XLSX: o.xlsx = optarg; break;
         case 'r': o.report = 1; break;
         case 'R': o.reviewer = cli_double("--reviewer-accuracy", optarg, 0, 1); break;
         case OPT_BUDGETS: parse_budgets(&o, optarg); break;
@@ -182,6 +189,9 @@ static options parse_command_line(int argc, char **argv)
     if (from_stdin > 1)
         cli_usage_error("only one input can come from stdin");
     int nsel = o.have_threshold + o.have_budget + o.have_target;
+    if (o.xlsx && (o.report || !o.images))
+        cli_usage_error(o.report ? "--report writes no review sheet (no --xlsx)"
+                                 : "--xlsx needs --images (the image stream the predictions came from)");
     if (o.report) {
         if (nsel)
             cli_usage_error("--report takes no --threshold, --budget or --target-accuracy");
@@ -201,7 +211,7 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("--calibrate goes with --target-accuracy");
     if (o.thumbs && !o.images)
         cli_usage_error("--thumbs needs --images (the image stream the predictions came from)");
-    if ((o.images || o.html) && !o.thumbs)
+    if (((o.images && !o.xlsx) || o.html) && !o.thumbs)
         cli_usage_error("--images and --html go with --thumbs DIR");
     return o;
 }
@@ -574,6 +584,26 @@ static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_c
     }
 }
 
+/* The workbook for a reviewer in a spreadsheet (lib/review_xlsx.h), its
+ * pictures from the images read for the thumbnails. */
+static void write_xlsx(const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it, size_t m,
+                       const thumb_set *th)
+{
+    err e;
+    const char *outs[] = {o->xlsx, o->output, o->html}, *ins[] = {o->path ? o->path : "-", o->images, o->class_names};
+    if (check_not_inputs(outs, 3, ins, 3, &e) < 0)
+        cli_die_err(&e);
+    rx_row *rows = malloc((m ? m : 1) * sizeof *rows);
+    if (!rows)
+        cli_die("out of memory");
+    for (size_t i = 0; i < m; i++) /* th->want is by id; its row says where in the sheet */
+        rows[th->want[i].row] = (rx_row){&t->r[it[th->want[i].row].order], th->kept + i * th->payload};
+    rx_sheet s = {rows, m, cl, o->kind, th->H, th->W, th->C, (unsigned)o->thumb_scale};
+    if (review_xlsx_write(o->xlsx, &s, &e) < 0)
+        cli_die_err(&e);
+    free(rows);
+}
+
 /* ---- selection ------------------------------------------------------------ */
 
 /* "top1 < 0.8" / "entropy > 0.3": the flagging rule for confidence < c. */
@@ -656,8 +686,9 @@ static void review_sheet(const options *o)
      * can be created: the thumbnails' directory first (with its parents, so that
      * -o and --html may go into it), then the temporary files of -o and --html. */
     static thumb_set th; /* static: reachable when an error exits (quiet leak checkers) */
-    if (o->thumbs && m > 0) {
+    if ((o->thumbs || o->xlsx) && m > 0)
         read_thumbs(&th, o, &t, it, m);
+    if (o->thumbs && m > 0) {
         for (size_t i = 0; i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
             char path[4200];
             snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, th.want[i].id);
@@ -675,6 +706,8 @@ static void review_sheet(const options *o)
             rmdir(o->thumbs);
         cli_die_err(&e);
     }
+    if (o->xlsx)
+        write_xlsx(o, &t, &cl, it, m, &th);
     if (o->thumbs && m > 0)
         write_thumbs(&th, o, created);
     free(th.want), free(th.kept), free(th.found), free(th.big);
