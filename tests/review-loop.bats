@@ -117,3 +117,64 @@ setup() {
     [ ! -e "$T/out/review.csv" ]
     [ -z "$(ls "$T/out" | grep '\.tmp$')" ]
 }
+
+# ---- back to training ----------------------------------------------------------------
+
+# A real (tiny) model: the small network, one epoch on 1,600 training images, one thread
+# so that the same seed gives the same model.
+tiny_model() {
+    csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" | split --ratio 0.2 --seed 1 -o "$T/train.ts" -O "$T/val.ts"
+    TINY="-a small --epochs 1 --batch 64 --augment none --seed 1 -j 1"
+    train $TINY -q --val "$T/val.ts" -o "$T/model.bin" "$T/train.ts"
+}
+
+@test "make retrain-reviewed on the samples: review -> merge -> train on train + reviewed -> held-out accuracy change" {
+    tiny_model
+    run --separate-stderr make -s -C "$TOP" retrain-reviewed BIN="$(dirname "$(command -v merge)")" \
+        RETRAIN_MODEL="$T/model.bin" RETRAIN_TRAIN="$T/train.ts" RETRAIN_VAL="$T/val.ts" \
+        RETRAIN_TEST="$T/img.ts" RETRAIN_RECIPE="$TINY" RETRAIN_TARGET=0.9 RETRAIN_REVIEWER=1 RETRAIN_DIR="$T/rt"
+    [ "$status" -eq 0 ]
+    # the pool's sheet, as CSV and as a workbook; the simulated reviewer decided every row
+    rows=$(($(wc -l <"$T/rt/pool-review.csv") - 1))
+    [ "$rows" -gt 0 ]
+    [ -s "$T/rt/pool-review.xlsx" ]
+    [ "$(grep -c ',reviewer$' "$T/rt/final.csv")" -eq "$rows" ]
+    # the reviewed records, labelled by a perfect reviewer with their true labels, joined the training set
+    [ "$(tensor2csv --no-header "$T/rt/reviewed.ts" | wc -l)" -eq "$rows" ]
+    [ "$(tensor2csv --no-header "$T/rt/train-reviewed.ts" | wc -l)" -eq $((1600 + rows)) ]
+    [ "$(tensor2csv --no-header --id "$T/rt/reviewed.ts" | cut -d, -f1,2 | sort)" = \
+      "$(tensor2csv --no-header --id "$T/rt/pool.ts" | cut -d, -f1,2 |
+         awk -F, 'NR == FNR { if (FNR > 1) want[$1]; next } $1 in want' "$T/rt/pool-review.csv" - | sort)" ]
+    # pool and held-out halves are disjoint and make up the test sample
+    [ "$(tensor2csv --no-header --id "$T/rt/pool.ts" | wc -l)" -eq 250 ]
+    [ -z "$(comm -12 <(tensor2csv --no-header --id "$T/rt/pool.ts" | cut -d, -f1 | sort) <(tensor2csv --no-header --id "$T/rt/heldout.ts" | cut -d, -f1 | sort))" ]
+    # the summary's figures are confmat's on the two models' held-out predictions
+    b=$(confmat --json "$T/rt/heldout-before.preds" | sed -n 's/^ *"accuracy": \(.*\),$/\1/p')
+    a=$(confmat --json "$T/rt/heldout-after.preds" | sed -n 's/^ *"accuracy": \(.*\),$/\1/p')
+    want=$(awk -v b="$b" -v a="$a" 'BEGIN { printf "retrain: held-out accuracy %.2f %% (before) -> %.2f %% (after retraining), %+.2f points on 250 records of", 100 * b, 100 * a, 100 * (a - b) }')
+    [ "${lines[0]}" = "retrain: $rows reviewed records added to 1600 training records" ]
+    [ "${lines[1]}" = "$want $T/rt/heldout.ts" ]
+    [ "$(cat "$T/rt/retrain.txt")" = "$output" ]
+    # the new model differs from the old: it was trained on more
+    ! cmp -s "$T/model.bin" "$T/rt/retrained.bin"
+}
+
+@test "pipelines/retrain: a sheet from other predictions stops it before training; usage errors" {
+    tiny_model
+    flag --budget 10 -o "$T/rev.csv" "$T/test.preds" 2>/dev/null
+    "$SIM" --accuracy 1 "$T/rev.csv" "$T/rev-sim.csv"
+    predict "$T/model.bin" <"$T/img.ts" >"$T/other.preds"
+    run --separate-stderr -1 "$TOP/pipelines/retrain" --model "$T/model.bin" --train "$T/train.ts" --val "$T/val.ts" \
+        --images "$T/img.ts" --preds "$T/other.preds" --reviews "$T/rev-sim.csv" --heldout "$T/val.ts" --out "$T/o"
+    [[ "$stderr" == "merge: $T/rev-sim.csv: these are not the predictions the sheet was made from (another model, or --tta?): the first 3 rows all disagree (line 2: id "* ]] || false
+    [ ! -e "$T/o/retrained.bin" ]
+    [ -z "$(ls "$T/o" | grep '\.tmp')" ]
+    run --separate-stderr -2 "$TOP/pipelines/retrain" --model "$T/model.bin" --train "$T/train.ts" --val "$T/val.ts" \
+        --images "$T/img.ts" --preds "$T/test.preds" --reviews "$T/rev-sim.csv" --heldout "$T/img.ts"
+    [ "${stderr_lines[0]}" = "retrain: --heldout must not be the reviewed images (--images): the new model trains on them" ]
+    run --separate-stderr -2 "$TOP/pipelines/retrain" --model "$T/model.bin"
+    [ "${stderr_lines[0]}" = "retrain: --train FILE is required" ]
+    run "$TOP/pipelines/retrain" --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "retrain - from a reviewed sheet back to a model (run by \`make retrain-reviewed\`):" ]
+}
