@@ -590,8 +590,9 @@ static void write_xlsx(const options *o, const pred_table *t, const rc_classes *
                        const thumb_set *th)
 {
     err e;
-    const char *outs[] = {o->xlsx, o->output, o->html}, *ins[] = {o->path ? o->path : "-", o->images, o->class_names};
-    if (check_not_inputs(outs, 3, ins, 3, &e) < 0)
+    const char *outs[] = {o->xlsx, o->output, o->html};
+    const char *ins[] = {o->path ? o->path : "-", o->images, o->calibrate, o->class_names};
+    if (check_not_inputs(outs, 3, ins, 4, &e) < 0)
         cli_die_err(&e);
     rx_row *rows = malloc((m ? m : 1) * sizeof *rows);
     if (!rows)
