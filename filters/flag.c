@@ -585,23 +585,30 @@ static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_c
 }
 
 /* The workbook for a reviewer in a spreadsheet (lib/review_xlsx.h), its
- * pictures from the images read for the thumbnails. */
+ * pictures from the images read for the thumbnails. On failure the
+ * thumbnails' directory goes too if this run created it (still empty). */
 static void write_xlsx(const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it, size_t m,
-                       const thumb_set *th)
+                       const thumb_set *th, int created)
 {
     err e;
     const char *outs[] = {o->xlsx, o->output, o->html};
     const char *ins[] = {o->path ? o->path : "-", o->images, o->calibrate, o->class_names};
-    if (check_not_inputs(outs, 3, ins, 4, &e) < 0)
+    if (check_not_inputs(outs, 3, ins, 4, &e) < 0) {
+        if (created)
+            rmdir(o->thumbs);
         cli_die_err(&e);
+    }
     rx_row *rows = malloc((m ? m : 1) * sizeof *rows);
     if (!rows)
         cli_die("out of memory");
     for (size_t i = 0; i < m; i++) /* th->want is by id; its row says where in the sheet */
         rows[th->want[i].row] = (rx_row){&t->r[it[th->want[i].row].order], th->kept + i * th->payload};
     rx_sheet s = {rows, m, cl, o->kind, th->H, th->W, th->C, (unsigned)o->thumb_scale};
-    if (review_xlsx_write(o->xlsx, &s, &e) < 0)
+    if (review_xlsx_write(o->xlsx, &s, &e) < 0) {
+        if (created)
+            rmdir(o->thumbs);
         cli_die_err(&e);
+    }
     free(rows);
 }
 
@@ -708,7 +715,7 @@ static void review_sheet(const options *o)
         cli_die_err(&e);
     }
     if (o->xlsx)
-        write_xlsx(o, &t, &cl, it, m, &th);
+        write_xlsx(o, &t, &cl, it, m, &th, created);
     if (o->thumbs && m > 0)
         write_thumbs(&th, o, created);
     free(th.want), free(th.kept), free(th.found), free(th.big);

@@ -97,8 +97,8 @@ setup() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"AURC, area under the risk-coverage curve (lower is better):"* ]]
     [[ "$output" == *"flag: threshold top1 < "*" chosen on $T/test.preds"* ]]
-    [[ "$output" == *"bin/merge --reviews REVIEWED.csv -o final.csv $T/test.preds"* ]]
-    for f in review.csv review.html risk-coverage.txt risk-coverage.csv risk-coverage.json \
+    [[ "$output" == *"bin/merge --reviews REVIEWED.xlsx -o final.csv $T/test.preds     (or REVIEWED.csv)"* ]]
+    for f in review.csv review.html review.xlsx risk-coverage.txt risk-coverage.csv risk-coverage.json \
              risk-coverage-val.txt review-simulated.csv final-simulated.csv; do
         [ -s "$T/out/$f" ]
     done
