@@ -105,17 +105,29 @@ static lxw_error write_review(lxw_workbook *wb, lxw_worksheet *ws, const rx_shee
     }
     if (!rc)
         rc = worksheet_autofilter(ws, 0, 0, (lxw_row_t)s->n, X_NCOL - 1);
-    if (!rc && s->n > 0) {
-        char range[64];
-        snprintf(range, sizeof range, "=" CLASSES_SHEET "!$B$2:$B$%d", s->cl->k + 3);
+    /* The drop-down: the names themselves, where Excel's list can hold them (no ',' or
+     * '"', 255 characters in all); else none, and the classes sheet lists them. (A list
+     * taken from the classes sheet's range would hold any name, but libxlsxwriter 1.1.4
+     * leaks its formula.) */
+    int k = s->cl->k;
+    size_t total = strlen("ok,unsure");
+    for (int i = 0; i < k; i++)
+        total += strlen(s->cl->names[i]) + 1 + (strpbrk(s->cl->names[i], ",\"") ? 256 : 0);
+    if (!rc && s->n > 0 && total <= 255) {
+        const char **list = calloc((size_t)k + 3, sizeof *list);
+        if (!list)
+            return LXW_ERROR_MEMORY_MALLOC_FAILED;
+        for (int i = 0; i < k; i++)
+            list[i] = s->cl->names[i];
+        list[k] = "ok", list[k + 1] = "unsure";
         /* arrays, not literals: the struct's fields are char * */
         static char title[] = "reviewer_label", input[] = "The right class; ok if the model is right; unsure if "
                                                            "you cannot tell. Blank = not reviewed.",
                     err_title[] = "Not in the list",
                     err_msg[] = "merge also takes a class number or a class name typed in.";
         lxw_data_validation dv = {
-            .validate = LXW_VALIDATION_TYPE_LIST_FORMULA,
-            .value_formula = range,
+            .validate = LXW_VALIDATION_TYPE_LIST,
+            .value_list = (char **)list,
             .input_title = title,
             .input_message = input,
             /* a class number or a name typed in is fine too: say so, do not refuse it */
@@ -124,6 +136,7 @@ static lxw_error write_review(lxw_workbook *wb, lxw_worksheet *ws, const rx_shee
             .error_message = err_msg,
         };
         rc = worksheet_data_validation_range(ws, 1, X_LABEL, (lxw_row_t)s->n, X_LABEL, &dv);
+        free(list);
     }
     (void)wb;
     return rc;

@@ -1,8 +1,9 @@
 /* review_xlsx.h - the review sheet as an .xlsx workbook (libxlsxwriter), for
  * a reviewer who works in Excel or LibreOffice: one row per flagged record
  * with its picture in the row, the model's guesses, and a reviewer_label
- * column whose drop-down lists the classes, "ok" and "unsure"; a second
- * sheet, "classes", lists them with the instructions. merge reads it back
+ * column whose drop-down lists the classes, "ok" and "unsure" (unless a
+ * class name holds ',' or '"', which Excel's list cannot); a second sheet,
+ * "classes", lists them with the instructions. merge reads it back
  * (lib/xlsx_read.h); its columns are a subset of flag's CSV, so that the same
  * checks apply. The true labels are left out: the reviewer must not see them.
  */

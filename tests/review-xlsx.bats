@@ -26,7 +26,7 @@ setup() {
     unzip -p "$T/w.xlsx" xl/workbook.xml | grep -q '<sheet name="review" sheetId="1" r:id="rId1"/><sheet name="classes" sheetId="2" r:id="rId2"/>'
     sheet=$(unzip -p "$T/w.xlsx" xl/worksheets/sheet1.xml)
     [[ "$sheet" == *'<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'* ]] || false
-    [[ "$sheet" == *'<dataValidation type="list" errorStyle="information" '*'sqref="C2:C51"><formula1>classes!$B$2:$B$13</formula1>'* ]] || false
+    [[ "$sheet" == *'<dataValidation type="list" errorStyle="information" '*'sqref="C2:C51"><formula1>"T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot,ok,unsure"</formula1>'* ]] || false
     [[ "$sheet" == *'<col min="2" max="2" width="17.5703125" customWidth="1"/>'* ]] || false
     # the pictures: 112 x 112 (28 x --thumb-scale 4), anchored to the rows so that sorting takes them along
     drawing=$(unzip -p "$T/w.xlsx" xl/drawings/drawing1.xml)
@@ -42,6 +42,11 @@ PY
     # the classes sheet: the drop-down's list, with ok and unsure
     strings=$(unzip -p "$T/w.xlsx" xl/sharedStrings.xml)
     for s in "T-shirt/top" "Ankle boot" ok unsure "How to review"; do [[ "$strings" == *"<t>$s</t>"* ]] || false; done
+    # a class name that Excel's list cannot hold (a comma): no drop-down; the classes sheet lists it
+    printf '%s\n' T-shirt/top Trouser Pullover Dress Coat Sandal 'Shirt, casual' Sneaker Bag 'Ankle boot' >"$T/q.names"
+    flag --budget 3 --class-names "$T/q.names" --images "$T/img.ts" --xlsx "$T/q.xlsx" "$T/test.preds" 2>/dev/null >/dev/null
+    [[ "$(unzip -p "$T/q.xlsx" xl/worksheets/sheet1.xml)" != *'<dataValidation'* ]] || false
+    [[ "$(unzip -p "$T/q.xlsx" xl/sharedStrings.xml)" == *'<t>Shirt, casual</t>'* ]] || false
     # untouched, it is a sheet with nothing reviewed
     run --separate-stderr merge --reviews "$T/w.xlsx" "$T/test.preds"
     [ "$status" -eq 0 ]
