@@ -130,7 +130,8 @@ tiny_model() {
 
 @test "make retrain-reviewed on the samples: review -> merge -> train on train + reviewed -> held-out accuracy change" {
     tiny_model
-    run --separate-stderr make -s -C "$TOP" retrain-reviewed BIN="$(dirname "$(command -v merge)")" \
+    # a make of its own: not the jobserver or the variables of a `make check` around the tests
+    run --separate-stderr env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$TOP" retrain-reviewed BIN="$(dirname "$(command -v merge)")" \
         RETRAIN_MODEL="$T/model.bin" RETRAIN_TRAIN="$T/train.ts" RETRAIN_VAL="$T/val.ts" \
         RETRAIN_TEST="$T/img.ts" RETRAIN_RECIPE="$TINY" RETRAIN_TARGET=0.9 RETRAIN_REVIEWER=1 RETRAIN_DIR="$T/rt"
     [ "$status" -eq 0 ]
