@@ -4,8 +4,9 @@
 # pool's sheet (reports/retrain/pool-review.csv and .xlsx, threshold chosen on the
 # validation predictions for RETRAIN_TARGET) is filled by the simulated reviewer unless
 # REVIEWS names a sheet a person filled in:
-#   make retrain-reviewed                                  simulated reviewer
-#   make retrain-reviewed REVIEWS=reports/retrain/pool-review.xlsx   after filling it in
+#   make retrain-reviewed                            the simulated reviewer
+#   cp reports/retrain/pool-review.xlsx reviewed.xlsx  then fill in the copy (make may
+#   make retrain-reviewed REVIEWS=reviewed.xlsx        rewrite pool-review.xlsx for a new model)
 # The reviewed records join data/train.ts and RETRAIN_RECIPE (the default recipe, about
 # 20 minutes on 2 cores) trains a new model from scratch; retrain.txt gives the
 # held-out accuracy before and after.
