@@ -7,8 +7,8 @@
 #   make retrain-reviewed                            the simulated reviewer
 #   cp reports/retrain/pool-review.xlsx reviewed.xlsx  then fill in the copy (make may
 #   make retrain-reviewed REVIEWS=reviewed.xlsx        rewrite pool-review.xlsx for a new model)
-# The reviewed records join data/train.ts and RETRAIN_RECIPE (the default recipe, about
-# 20 minutes on 2 cores) trains a new model from scratch; retrain.txt gives the
+# The reviewed records join data/train.ts and RETRAIN_RECIPE (the default recipe: 18
+# epochs) trains a new model from scratch; retrain.txt gives the
 # held-out accuracy before and after.
 # The programs are not prerequisites here (run `make` first): a test can point BIN at
 # another build without make relinking it.
