@@ -13,7 +13,7 @@ LDFLAGS += -fopenmp
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wwrite-strings \
            -Wshadow -Wpointer-arith -Wformat=2
 CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -MMD -MP
-LDLIBS  := -lcsv -lpng -lz -lopenblas -lm -lpthread
+LDLIBS  := -lcsv -lpng -lxlsxwriter -lzip -lexpat -lz -lopenblas -lm -lpthread
 PREFIX  ?= /usr/local
 DESTDIR ?=
 

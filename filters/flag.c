@@ -17,6 +17,7 @@
 #include "pred_table.h"
 #include "review_csv.h"
 #include "review_page.h"
+#include "review_xlsx.h"
 #include "tensor_stream.h"
 
 static const char usage[] =
@@ -44,6 +45,8 @@ static const char usage[] =
     "                             HTML file on which a reviewer labels each record in the browser\n"
     "                             and saves this CSV with reviewer_label filled in, for merge\n"
     "      --show-label           show the given (true) label on the page [hidden]\n"
+    "      --xlsx FILE            also write the sheet as an .xlsx workbook, pictures in the rows and\n"
+    "                             a drop-down of the classes (needs --images; no --thumbs needed)\n"
     "\n"
     "Risk-coverage report (instead of a CSV; needs labelled predictions):\n"
     "  -r, --report               for each review budget: accuracy of the auto-accepted records,\n"
@@ -63,7 +66,6 @@ static const char usage[] =
     "         -o review.csv test.preds   (then fill reviewer_label and run merge)\n";
 
 #define MAX_BUDGETS 32
-#define OPT_SHOW_LABEL 300 /* long-only options beside the enum's */
 #define THUMB_NAME "id-%06u.png" /* a thumbnail's file name in --thumbs DIR, from its record id */
 
 typedef struct options {
@@ -80,9 +82,10 @@ typedef struct options {
     double budgets[MAX_BUDGETS];
     int nbudgets;
     const char *path;
+    const char *xlsx;
 } options;
 
-enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON };
+enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON, OPT_SHOW_LABEL, OPT_XLSX };
 
 static void parse_budget(options *o, const char *s)
 {
@@ -139,6 +142,7 @@ static options parse_command_line(int argc, char **argv)
         {"thumb-scale", required_argument, 0, OPT_SCALE},
         {"html", required_argument, 0, OPT_HTML},
         {"show-label", no_argument, 0, OPT_SHOW_LABEL},
+        {"xlsx", required_argument, 0, OPT_XLSX},
         {"report", no_argument, 0, 'r'},
         {"reviewer-accuracy", required_argument, 0, 'R'},
         {"budgets", required_argument, 0, OPT_BUDGETS},
@@ -167,6 +171,7 @@ static options parse_command_line(int argc, char **argv)
         case OPT_SCALE: o.thumb_scale = cli_long("--thumb-scale", optarg, 1, 32); break;
         case OPT_HTML: o.html = optarg; break;
         case OPT_SHOW_LABEL: o.show_label = 1; break;
+        case OPT_XLSX: o.xlsx = optarg; break;
         case 'r': o.report = 1; break;
         case 'R': o.reviewer = cli_double("--reviewer-accuracy", optarg, 0, 1); break;
         case OPT_BUDGETS: parse_budgets(&o, optarg); break;
@@ -190,6 +195,9 @@ static options parse_command_line(int argc, char **argv)
     if (from_stdin > 1)
         cli_usage_error("only one input can come from stdin");
     int nsel = o.have_threshold + o.have_budget + o.have_target;
+    if (o.xlsx && (o.report || !o.images))
+        cli_usage_error(o.report ? "--report writes no review sheet (no --xlsx)"
+                                 : "--xlsx needs --images (the image stream the predictions came from)");
     if (o.report) {
         if (nsel)
             cli_usage_error("--report takes no --threshold, --budget or --target-accuracy");
@@ -211,8 +219,8 @@ static options parse_command_line(int argc, char **argv)
         cli_usage_error("--thumbs needs --images (the image stream the predictions came from)");
     if (o.html && !o.images)
         cli_usage_error("--html needs --images (the page shows each record's image)");
-    if (o.images && !o.thumbs && !o.html)
-        cli_usage_error("--images goes with --thumbs DIR or --html FILE");
+    if (o.images && !o.thumbs && !o.html && !o.xlsx)
+        cli_usage_error("--images goes with --thumbs DIR, --html FILE or --xlsx FILE");
     if (o.show_label && !o.html)
         cli_usage_error("--show-label goes with --html");
     return o;
@@ -564,6 +572,34 @@ static void write_page(FILE *f, const options *o, const pred_table *t, const rc_
     free(csv);
 }
 
+/* The workbook for a reviewer in a spreadsheet (lib/review_xlsx.h), its
+ * pictures from the images read for the thumbnails. On failure the
+ * thumbnails' directory goes too if this run created it (still empty). */
+static void write_xlsx(const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it, size_t m,
+                       const thumb_set *th, int created)
+{
+    err e;
+    const char *outs[] = {o->xlsx, o->output, o->html};
+    const char *ins[] = {o->path ? o->path : "-", o->images, o->calibrate, o->class_names};
+    if (check_not_inputs(outs, 3, ins, 4, &e) < 0) {
+        if (created)
+            rmdir(o->thumbs);
+        cli_die_err(&e);
+    }
+    rx_row *rows = malloc((m ? m : 1) * sizeof *rows);
+    if (!rows)
+        cli_die("out of memory");
+    for (size_t i = 0; i < m; i++) /* th->want is by id; its row says where in the sheet */
+        rows[th->want[i].row] = (rx_row){&t->r[it[th->want[i].row].order], th->kept + i * th->payload};
+    rx_sheet s = {rows, m, cl, o->kind, th->H, th->W, th->C, (unsigned)o->thumb_scale};
+    if (review_xlsx_write(o->xlsx, &s, &e) < 0) {
+        if (created)
+            rmdir(o->thumbs);
+        cli_die_err(&e);
+    }
+    free(rows);
+}
+
 /* ---- selection ------------------------------------------------------------ */
 
 /* "top1 < 0.8" / "entropy > 0.3": the flagging rule for confidence < c. */
@@ -646,7 +682,7 @@ static void review_sheet(const options *o)
      * can be created: the thumbnails' directory first (with its parents, so that
      * -o and --html may go into it), then the temporary files of -o and --html. */
     static thumb_set th; /* static: reachable when an error exits (quiet leak checkers) */
-    if ((o->thumbs || o->html) && m > 0) {
+    if ((o->thumbs || o->html || o->xlsx) && m > 0) {
         read_thumbs(&th, o, &t, it, m);
         for (size_t i = 0; o->thumbs && i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
             char path[4200];
@@ -665,6 +701,8 @@ static void review_sheet(const options *o)
             rmdir(o->thumbs);
         cli_die_err(&e);
     }
+    if (o->xlsx)
+        write_xlsx(o, &t, &cl, it, m, &th, created);
     if (o->thumbs && m > 0)
         write_thumbs(&th, o, created);
     if (o->html) {

@@ -119,6 +119,42 @@ static int parse_error(rd *r, struct csv_parser *p)
                                               : csv_strerror(csv_error(p)));
 }
 
+/* Length of the UTF-8 sequence starting at s (1 to 4 bytes), 0 if it is not
+ * one: a stray continuation byte, a truncated or overlong sequence, a
+ * surrogate or a code point past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || s[0] > 0xF4 || n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+/* The separator of a sheet saved in another locale: the one of ',', ';' and
+ * tab that the header line holds most of outside quotes; ',' on a tie. */
+static char detect_separator(const char *s, size_t len)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            comma += s[i] == ',', semi += s[i] == ';', tab += s[i] == '\t';
+    }
+    if (semi > comma && semi >= tab)
+        return ';';
+    return tab > comma ? '\t' : ',';
+}
+
 int rc_read(FILE *f, const char *name, rc_row_fn fn, void *user, err *e)
 {
     struct csv_parser p;
@@ -139,11 +175,30 @@ int rc_read(FILE *f, const char *name, rc_row_fn fn, void *user, err *e)
     while ((n = getline(&buf, &cap, f)) > 0) {
         const char *s = buf;
         size_t len = (size_t)n;
-        if (first && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            len -= 3;
+        if (first) {
+            /* UTF-16 as Excel's "Unicode text" writes it: a byte-order mark, or without
+             * one, the NUL high bytes of ASCII characters */
+            if ((len >= 2 && (memcmp(s, "\xFF\xFE", 2) == 0 || memcmp(s, "\xFE\xFF", 2) == 0)) ||
+                memchr(s, '\0', len)) {
+                rc = err_set(e, "%s: UTF-16 text, not UTF-8: save as CSV UTF-8", name);
+                break;
+            }
+            if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+                s += 3;
+                len -= 3;
+            }
+            csv_set_delim(&p, (unsigned char)detect_separator(s, len));
         }
         first = 0;
+        for (size_t i = 0, k; i < len; i += k)
+            if ((k = utf8_seq((const unsigned char *)s + i, len - i)) == 0) {
+                r.failed = 1;
+                rc = err_set(e, "%s: line %lu: not UTF-8 (byte 0x%02x; Windows-1252 text?): save as CSV UTF-8", name,
+                             r.line, (unsigned char)s[i]);
+                break;
+            }
+        if (rc)
+            break;
         if (csv_parse(&p, s, len, on_field, on_row, &r) != len || r.failed) {
             rc = parse_error(&r, &p);
             break;
@@ -241,6 +296,72 @@ int rc_classes_init(rc_classes *c, int k, const char *path, err *e)
     return rc;
 }
 
+long rc_parse_count(const char *s, long max)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    long v = 0;
+    for (; isdigit((unsigned char)*s); s++) {
+        v = v * 10 + (*s - '0');
+        if (v > max)
+            return -1;
+    }
+    if (*s == '.' || *s == ',') /* 3.0 as pandas writes a label column with a gap; 3,0 in some locales */
+        for (s++; *s == '0'; s++)
+            ;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s ? -1 : v;
+}
+
+/* s lower-cased with everything but letters and digits dropped, at most
+ * cap - 1 bytes (more reads as no match). 0 if it did not fit. */
+static int squash(char *out, size_t cap, const char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!isalnum(ch) && ch < 0x80)
+            continue;
+        if (o + 1 >= cap)
+            return 0;
+        out[o++] = (char)tolower(ch);
+    }
+    out[o] = '\0';
+    return 1;
+}
+
+/* The class whose name, squashed, is key; or whose '/'-separated part is,
+ * when parts is set and no other class has that part. -1 if none, -2 if
+ * several. */
+static int find_squashed(const rc_classes *c, const char *key, int parts)
+{
+    int found = -1;
+    char buf[256];
+    for (int i = 0; i < c->k; i++) {
+        const char *name = c->names[i];
+        if (!parts) {
+            if (squash(buf, sizeof buf, name, strlen(name)) && strcmp(buf, key) == 0)
+                return i;
+            continue;
+        }
+        for (const char *part = name; part;) {
+            const char *slash = strchr(part, '/');
+            size_t len = slash ? (size_t)(slash - part) : strlen(part);
+            if (slash || part != name) /* a name without '/' has no parts */
+                if (squash(buf, sizeof buf, part, len) && buf[0] && strcmp(buf, key) == 0) {
+                    if (found >= 0 && found != i)
+                        return -2;
+                    found = i;
+                }
+            part = slash ? slash + 1 : NULL;
+        }
+    }
+    return found;
+}
+
 int rc_classes_lookup(const rc_classes *c, const char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -250,17 +371,46 @@ int rc_classes_lookup(const rc_classes *c, const char *s)
         len--;
     if (len == 0)
         return -1;
-    int digits = 1;
-    for (size_t i = 0; i < len; i++)
-        digits &= isdigit((unsigned char)s[i]) != 0;
-    if (digits) {
-        if (len > 6)
-            return -1;
-        long v = strtol(s, NULL, 10);
-        return v < c->k ? (int)v : -1;
+    if (isdigit((unsigned char)s[0])) {
+        long v = rc_parse_count(s, 999999);
+        if (v >= 0)
+            return v < c->k ? (int)v : -1;
     }
-    for (int i = 0; i < c->k; i++)
+    for (int i = 0; i < c->k; i++) /* the name as it is: names may differ only in punctuation */
         if (strlen(c->names[i]) == len && strncasecmp(c->names[i], s, len) == 0)
             return i;
-    return -1;
+    char key[256];
+    if (!squash(key, sizeof key, s, len) || !key[0])
+        return -1;
+    int k = find_squashed(c, key, 0);
+    if (k == -1)
+        k = find_squashed(c, key, 1);
+    size_t kl = strlen(key);
+    if (k == -1 && kl > 1 && key[kl - 1] == 's') { /* a plural: "Sneakers", "Ankle boots" */
+        key[kl - 1] = '\0';
+        k = find_squashed(c, key, 0);
+        if (k == -1)
+            k = find_squashed(c, key, 1);
+    }
+    return k >= 0 ? k : -1;
+}
+
+rc_review rc_review_parse(const rc_classes *c, const char *cell, int *cls)
+{
+    while (*cell == ' ' || *cell == '\t')
+        cell++;
+    size_t len = strlen(cell);
+    while (len > 0 && (cell[len - 1] == ' ' || cell[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return RC_BLANK;
+    static const char *const confirm[] = {"ok", "="}, *const unsure[] = {"?", "unsure"};
+    for (int i = 0; i < 2; i++) {
+        if (strlen(confirm[i]) == len && strncasecmp(cell, confirm[i], len) == 0)
+            return RC_CONFIRM;
+        if (strlen(unsure[i]) == len && strncasecmp(cell, unsure[i], len) == 0)
+            return RC_UNSURE;
+    }
+    *cls = rc_classes_lookup(c, cell);
+    return *cls >= 0 ? RC_CLASS : RC_BAD;
 }

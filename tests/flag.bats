@@ -48,7 +48,7 @@ images() {
     run --separate-stderr -2 flag --budget 2 --html "$T/r.html" "$T/risk.ts"
     [ "${stderr_lines[0]}" = "flag: --html needs --images (the page shows each record's image)" ]
     run --separate-stderr -2 flag --budget 2 --images "$T/risk.ts" "$T/risk.ts"
-    [ "${stderr_lines[0]}" = "flag: --images goes with --thumbs DIR or --html FILE" ]
+    [ "${stderr_lines[0]}" = "flag: --images goes with --thumbs DIR, --html FILE or --xlsx FILE" ]
     run --separate-stderr -2 flag --budget 2 --show-label "$T/risk.ts"
     [ "${stderr_lines[0]}" = "flag: --show-label goes with --html" ]
     run --separate-stderr -2 flag --budget 2 --csv "$T/risk.ts"

@@ -50,7 +50,10 @@ setup() {
     [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF != ""' | wc -l)" -gt 0 ]
     run --separate-stderr merge --reviews "$T/a.csv" "$T/test.preds"
     [ "$status" -eq 0 ]
-    [[ "${stderr_lines[0]}" == "merge: "*" of 500 records reviewed: "* ]]
+    # every row decided: a class, or ok where the simulated reviewer agrees with the model
+    [[ "${stderr_lines[0]}" =~ ^merge:\ ([0-9]+)\ of\ 500\ records\ on\ the\ sheet:\ ([0-9]+)\ reviewed\  ]] || false
+    [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
+    [ "$(tail -n +2 "$T/a.csv" | awk -F, '$NF == "ok"' | wc -l)" -gt 0 ]
 }
 
 @test "simulate-reviewer: needs true labels; usage errors" {
@@ -94,8 +97,8 @@ setup() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"AURC, area under the risk-coverage curve (lower is better):"* ]]
     [[ "$output" == *"flag: threshold top1 < "*" chosen on $T/test.preds"* ]]
-    [[ "$output" == *"bin/merge --reviews REVIEWED.csv -o final.csv $T/test.preds"* ]]
-    for f in review.csv review.html risk-coverage.txt risk-coverage.csv risk-coverage.json \
+    [[ "$output" == *"bin/merge --reviews REVIEWED.xlsx -o final.csv $T/test.preds     (or REVIEWED.csv)"* ]]
+    for f in review.csv review.html review.xlsx risk-coverage.txt risk-coverage.csv risk-coverage.json \
              risk-coverage-val.txt review-simulated.csv final-simulated.csv; do
         [ -s "$T/out/$f" ]
     done
@@ -113,4 +116,66 @@ setup() {
     [[ "$stderr" == "csv2tensor: $T/bad.csv: line 51: "* ]]
     [ ! -e "$T/out/review.csv" ]
     [ -z "$(ls "$T/out" | grep '\.tmp$')" ]
+}
+
+# ---- back to training ----------------------------------------------------------------
+
+# A real (tiny) model: the small network, one epoch on 1,600 training images, one thread
+# so that the same seed gives the same model.
+tiny_model() {
+    csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" | split --ratio 0.2 --seed 1 -o "$T/train.ts" -O "$T/val.ts"
+    TINY="-a small --epochs 1 --batch 64 --augment none --seed 1 -j 1"
+    train $TINY -q --val "$T/val.ts" -o "$T/model.bin" "$T/train.ts"
+}
+
+@test "make retrain-reviewed on the samples: review -> merge -> train on train + reviewed -> held-out accuracy change" {
+    tiny_model
+    # a make of its own: not the jobserver or the variables of a `make check` around the tests
+    run --separate-stderr env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$TOP" retrain-reviewed BIN="$(dirname "$(command -v merge)")" \
+        RETRAIN_MODEL="$T/model.bin" RETRAIN_TRAIN="$T/train.ts" RETRAIN_VAL="$T/val.ts" \
+        RETRAIN_TEST="$T/img.ts" RETRAIN_RECIPE="$TINY" RETRAIN_TARGET=0.9 RETRAIN_REVIEWER=1 RETRAIN_DIR="$T/rt"
+    [ "$status" -eq 0 ]
+    # the pool's sheet, as CSV and as a workbook; the simulated reviewer decided every row
+    rows=$(($(wc -l <"$T/rt/pool-review.csv") - 1))
+    [ "$rows" -gt 0 ]
+    [ -s "$T/rt/pool-review.xlsx" ]
+    [ "$(grep -c ',reviewer$' "$T/rt/final.csv")" -eq "$rows" ]
+    # the reviewed records, labelled by a perfect reviewer with their true labels, joined the training set
+    [ "$(tensor2csv --no-header "$T/rt/reviewed.ts" | wc -l)" -eq "$rows" ]
+    [ "$(tensor2csv --no-header "$T/rt/train-reviewed.ts" | wc -l)" -eq $((1600 + rows)) ]
+    [ "$(tensor2csv --no-header --id "$T/rt/reviewed.ts" | cut -d, -f1,2 | sort)" = \
+      "$(tensor2csv --no-header --id "$T/rt/pool.ts" | cut -d, -f1,2 |
+         awk -F, 'NR == FNR { if (FNR > 1) want[$1]; next } $1 in want' "$T/rt/pool-review.csv" - | sort)" ]
+    # pool and held-out halves are disjoint and make up the test sample
+    [ "$(tensor2csv --no-header --id "$T/rt/pool.ts" | wc -l)" -eq 250 ]
+    [ -z "$(comm -12 <(tensor2csv --no-header --id "$T/rt/pool.ts" | cut -d, -f1 | sort) <(tensor2csv --no-header --id "$T/rt/heldout.ts" | cut -d, -f1 | sort))" ]
+    # the summary's figures are confmat's on the two models' held-out predictions
+    b=$(confmat --json "$T/rt/heldout-before.preds" | sed -n 's/^ *"accuracy": \(.*\),$/\1/p')
+    a=$(confmat --json "$T/rt/heldout-after.preds" | sed -n 's/^ *"accuracy": \(.*\),$/\1/p')
+    want=$(awk -v b="$b" -v a="$a" 'BEGIN { printf "retrain: held-out accuracy %.2f %% (before) -> %.2f %% (after retraining), %+.2f points on 250 records of", 100 * b, 100 * a, 100 * (a - b) }')
+    [ "${lines[0]}" = "retrain: $rows reviewed records added to 1600 training records" ]
+    [ "${lines[1]}" = "$want $T/rt/heldout.ts" ]
+    [ "$(cat "$T/rt/retrain.txt")" = "$output" ]
+    # the new model differs from the old: it was trained on more
+    ! cmp -s "$T/model.bin" "$T/rt/retrained.bin"
+}
+
+@test "pipelines/retrain: a sheet from other predictions stops it before training; usage errors" {
+    tiny_model
+    flag --budget 10 -o "$T/rev.csv" "$T/test.preds" 2>/dev/null
+    "$SIM" --accuracy 1 "$T/rev.csv" "$T/rev-sim.csv"
+    predict "$T/model.bin" <"$T/img.ts" >"$T/other.preds"
+    run --separate-stderr -1 "$TOP/pipelines/retrain" --model "$T/model.bin" --train "$T/train.ts" --val "$T/val.ts" \
+        --images "$T/img.ts" --preds "$T/other.preds" --reviews "$T/rev-sim.csv" --heldout "$T/val.ts" --out "$T/o"
+    [[ "$stderr" == "merge: $T/rev-sim.csv: these are not the predictions the sheet was made from (another model, or --tta?): the first 3 rows all disagree (line 2: id "* ]] || false
+    [ ! -e "$T/o/retrained.bin" ]
+    [ -z "$(ls "$T/o" | grep '\.tmp')" ]
+    run --separate-stderr -2 "$TOP/pipelines/retrain" --model "$T/model.bin" --train "$T/train.ts" --val "$T/val.ts" \
+        --images "$T/img.ts" --preds "$T/test.preds" --reviews "$T/rev-sim.csv" --heldout "$T/img.ts"
+    [ "${stderr_lines[0]}" = "retrain: --heldout must not be the reviewed images (--images): the new model trains on them" ]
+    run --separate-stderr -2 "$TOP/pipelines/retrain" --model "$T/model.bin"
+    [ "${stderr_lines[0]}" = "retrain: --train FILE is required" ]
+    run "$TOP/pipelines/retrain" --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "retrain - from a reviewed sheet back to a model (run by \`make retrain-reviewed\`):" ]
 }
