@@ -45,7 +45,7 @@ $(RETRAIN_DIR)/pool-review-simulated.csv: $(RETRAIN_DIR)/pool-review.csv
 
 RETRAIN_INPUTS := $(RETRAIN_MODEL) $(RETRAIN_TRAIN) $(RETRAIN_VAL) $(RETRAIN_DIR)/pool.ts $(RETRAIN_DIR)/heldout.ts \
                   $(RETRAIN_DIR)/pool.preds $(REVIEWS)
-retrain-reviewed: $(RETRAIN_INPUTS) ## review half the test set, retrain with it, held-out accuracy before and after -> out/retrain/
+retrain-reviewed: $(RETRAIN_INPUTS) ## review half the test set, retrain with it, held-out accuracy before and after -> reports/retrain/
 	BIN=$(BIN) pipelines/retrain --model $(RETRAIN_MODEL) --train $(RETRAIN_TRAIN) --val $(RETRAIN_VAL) \
 	    --images $(RETRAIN_DIR)/pool.ts --preds $(RETRAIN_DIR)/pool.preds --reviews $(REVIEWS) \
 	    --heldout $(RETRAIN_DIR)/heldout.ts --train-options "$(RETRAIN_RECIPE)" --out $(RETRAIN_DIR)
