@@ -74,7 +74,7 @@ static void col2im(float *din, const float *dcols, const conv_shape *s)
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, const conv_shape *s, int B,
-                    float *cols, int chunk)
+                    float *cols, int chunk, int relu)
 {
     const size_t in_img = (size_t)s->H * s->W * s->Cin;
     const int pix = s->Ho * s->Wo, kkc = s->K * s->K * s->Cin;
@@ -90,6 +90,8 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
             memcpy(o + (size_t)m * s->Cout, b, (size_t)s->Cout * sizeof(float));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, s->Cout, kkc, 1.0f, cols, kkc, w, kkc, 1.0f, o,
                     s->Cout);
+        if (relu)
+            relu_forward(o, o, (size_t)M * s->Cout);
     }
 }
 

@@ -226,6 +226,7 @@ network *net_from_arch(const char *text, const char *name, err *e)
             n->layers[i - 1].relu_after = 1;
             n->layers[i].fused = 1;
         }
+    net_set_conv_algo(n, CONV_AUTO);
     /* lay the parameters out: weights then biases, layer after layer */
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
@@ -246,6 +247,45 @@ fail:
     free(copy);
     net_free(n);
     return NULL;
+}
+
+/* ================================================================ conv algorithms */
+
+/* CONV_AUTO's rule, by shape only. Measured with build/tests/layer_bench (single
+ * thread, a batch slice of 32 images, forward + input gradient + weight gradient),
+ * see docs/benchmarks.md: Winograd F(2x2,3x3) was 1.3x to 2x faster than im2col for
+ * every 3x3 stride-1 layer with 16 or more input channels, and slower for the first
+ * layer of 1 input channel (its GEMMs are too thin: K = Cin = 1 against im2col's 9). */
+static conv_algo conv_auto(const conv_shape *s)
+{
+    return conv_winograd_fits(s) && s->Cin >= 16 && s->Cout >= 16 ? CONV_WINOGRAD : CONV_IM2COL;
+}
+
+void net_set_conv_algo(network *n, conv_algo a)
+{
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_CONV)
+            continue;
+        if (a == CONV_AUTO)
+            l->algo = conv_auto(&l->conv);
+        else
+            l->algo = a == CONV_WINOGRAD && conv_winograd_fits(&l->conv) ? CONV_WINOGRAD : CONV_IM2COL;
+    }
+}
+
+int conv_algo_parse(const char *s, conv_algo *a, err *e)
+{
+    static const conv_algo all[] = {CONV_IM2COL, CONV_WINOGRAD, CONV_AUTO};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, conv_algo_name(all[i])) == 0)
+            return *a = all[i], 0;
+    return err_set(e, "unknown convolution algorithm '%s' (im2col, winograd, auto)", s);
+}
+
+const char *conv_algo_name(conv_algo a)
+{
+    return a == CONV_IM2COL ? "im2col" : a == CONV_WINOGRAD ? "winograd" : "auto";
 }
 
 void net_free(network *n)
@@ -319,7 +359,8 @@ void net_summary(const network *n, FILE *f)
         else
             snprintf(shape, sizeof shape, "(%d, %d, %d)", l->h, l->w, l->c);
         if (l->kind == LK_CONV)
-            snprintf(desc, sizeof desc, "%s %dx%d/%d", names[l->kind], l->conv.K, l->conv.K, l->conv.S);
+            snprintf(desc, sizeof desc, "%s %dx%d/%d %s", names[l->kind], l->conv.K, l->conv.K, l->conv.S,
+                     conv_algo_name(l->algo));
         else if (l->kind == LK_DROPOUT)
             snprintf(desc, sizeof desc, "%s %.2g", names[l->kind], (double)l->p);
         else
@@ -403,7 +444,10 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
         size_t el = (size_t)l->h * l->w * l->c;
         w->max_elems = el > w->max_elems ? el : w->max_elems;
         if (l->kind == LK_CONV) {
+            /* room for either algorithm, so net_set_conv_algo() may still change its mind */
             size_t c = conv_cols_floats(&l->conv, w->chunk);
+            cols_max = c > cols_max ? c : cols_max;
+            c = conv_winograd_fits(&l->conv) ? conv_winograd_floats(&l->conv, w->chunk) : 0;
             cols_max = c > cols_max ? c : cols_max;
         }
     }
@@ -532,9 +576,12 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
             const float *P = n->params;
             switch (l->kind) {
             case LK_CONV:
-                conv2d_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk);
-                if (l->relu_after)
-                    relu_forward(out, out, (size_t)nb * oe);
+                if (l->algo == CONV_WINOGRAD)
+                    conv2d_winograd_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                            l->relu_after);
+                else
+                    conv2d_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                   l->relu_after);
                 break;
             case LK_DENSE:
                 dense_forward(out, in, P + l->w_off, P + l->b_off, nb, (int)ie, l->c);
@@ -641,8 +688,12 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
                 relu_backward(dout, dout, out, (size_t)nb * oe);
             switch (l->kind) {
             case LK_CONV:
-                conv2d_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv, nb,
-                                w->cols[t], w->chunk);
+                if (l->algo == CONV_WINOGRAD)
+                    conv2d_winograd_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv,
+                                             nb, w->cols[t], w->chunk);
+                else
+                    conv2d_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv, nb,
+                                    w->cols[t], w->chunk);
                 break;
             case LK_DENSE:
                 dense_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, nb, (int)ie, l->c);

@@ -37,6 +37,7 @@ typedef struct layer {
     size_t w_off, nw; /* weights (conv, dense) or gamma (batchnorm) in params */
     size_t b_off, nb; /* biases or beta */
     size_t s_off;     /* LK_BATCHNORM: running mean, then running variance, in buffers */
+    conv_algo algo;   /* LK_CONV: CONV_IM2COL or CONV_WINOGRAD, set by net_set_conv_algo() */
     int relu_after;   /* LK_CONV, LK_DENSE: the next layer is a ReLU, applied here in place */
     int fused;        /* LK_RELU: done by the layer before; passes values and gradients through */
 } layer;
@@ -53,7 +54,8 @@ typedef struct network {
     char *arch;       /* the text the network was built from */
 } network;
 
-/* Parse arch text; name is used in messages ("study.arch: line 3: ..."). */
+/* Parse arch text; name is used in messages ("study.arch: line 3: ..."). Its
+ * convolutions use the algorithm CONV_AUTO picks. */
 network *net_from_arch(const char *text, const char *name, err *e);
 void net_free(network *n);
 /* Glorot-uniform weights (Keras' default), zero biases, gamma 1, beta 0,
@@ -62,7 +64,15 @@ void net_init(network *n, uint64_t seed);
 size_t net_in_elems(const network *n);
 /* Forward multiply-adds per image, for reports. */
 double net_flops_per_image(const network *n);
-/* Keras-style summary: layer, output shape, parameter count, totals. */
+/* How the convolutions are computed: CONV_IM2COL everywhere, CONV_WINOGRAD wherever
+ * the shape allows it (3x3, stride 1), or CONV_AUTO: a fixed rule by layer shape
+ * (never by batch or thread count, so a given command and seed give the same model
+ * on any split of the batch). Call before net_work_new(). */
+void net_set_conv_algo(network *n, conv_algo a);
+/* "im2col", "winograd" or "auto"; anything else is an error naming the choices. */
+int conv_algo_parse(const char *s, conv_algo *a, err *e);
+const char *conv_algo_name(conv_algo a);
+/* Keras-style summary: layer (with its conv algorithm), output shape, parameter count, totals. */
 void net_summary(const network *n, FILE *f);
 
 /* ---- batched passes ---- */

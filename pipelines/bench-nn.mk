@@ -17,3 +17,19 @@ bench-nn: $(BIN)/train $(BIN)/predict $(BIN)/split $(SGEMM_BENCH) | data/test.ts
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || pipelines/install-deps python3-torch || \
 		echo "bench-nn: could not install python3-torch: the torch columns will be skipped" >&2
 	BIN=$(BIN) SGEMM_BENCH=$(SGEMM_BENCH) pipelines/bench-nn
+
+# Per-layer profile: each convolution timed by each algorithm (forward, input and
+# weight gradients), for the study's and the default network.
+.PHONY: bench-layers
+bench: bench-layers
+LAYER_BENCH := $(OBJ)/tests/layer_bench
+
+$(LAYER_BENCH): $(OBJ)/tests/tools/layer_bench.o $(OBJ)/libfm.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(OBJ)/tests/tools/layer_bench.d
+
+bench-layers: $(LAYER_BENCH)
+	$(LAYER_BENCH) -b 64 samples/study.arch
+	$(LAYER_BENCH) -b 128 samples/default.arch
