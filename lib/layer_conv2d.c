@@ -12,7 +12,7 @@
 
 conv_shape conv_shape_make(int H, int W, int Cin, int Cout, int K, int S, int P)
 {
-    conv_shape s = {H, W, Cin, Cout, K, S, P, (H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1};
+    conv_shape s = {H, W, Cin, Cout, K, S, P, (H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1, NULL};
     return s;
 }
 
@@ -21,7 +21,7 @@ size_t conv_cols_floats(const conv_shape *s, int B)
     return (size_t)B * s->Ho * s->Wo * s->K * s->K * s->Cin;
 }
 
-/* cols (Ho*Wo, K*K*Cin) for one image in (H,W,Cin) */
+/* cols (Ho*Wo, K*K*Cin) for one image in (H,W,Cin); the border reads s->pad (or 0) */
 static void im2col(float *cols, const float *in, const conv_shape *s)
 {
     const int C = s->Cin, K = s->K;
@@ -34,7 +34,10 @@ static void im2col(float *cols, const float *in, const conv_shape *s)
                 for (int kx = 0; kx < K; kx++) {
                     int ix = ox * s->S - s->P + kx;
                     float *dst = row + ((size_t)ky * K + kx) * C;
-                    if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
+                    if ((iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) && s->pad) {
+                        for (int c = 0; c < C; c++)
+                            dst[c] = s->pad[c];
+                    } else if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
                         for (int c = 0; c < C; c++)
                             dst[c] = 0.0f;
                     } else {

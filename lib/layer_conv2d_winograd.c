@@ -115,9 +115,10 @@ static void weights_transform_adjoint(float *dw, const float *dU, int Cout, int 
 }
 
 /* V [16][nb*tiles][C] = B^T d B for every 4x4 tile d of in (nb,H,W,C), tiles at
- * (2ty - P, 2tx - P); what lies outside the image reads as zero. */
+ * (2ty - P, 2tx - P); what lies outside the image reads as s->pad (or zero). */
 static void input_transform(float *V, const float *in, const conv_shape *s, int nb, const float *zeros)
 {
+    const float *border = s->pad ? s->pad : zeros;
     const int C = s->Cin, th = (s->Ho + 1) / 2, tw = (s->Wo + 1) / 2;
     const size_t T = (size_t)nb * th * tw, plane = T * C;
     size_t tile = 0;
@@ -130,7 +131,7 @@ static void input_transform(float *V, const float *in, const conv_shape *s, int 
                     for (int x = 0; x < 4; x++) {
                         int iy = 2 * ty - s->P + y, ix = 2 * tx - s->P + x;
                         p[y * 4 + x] = iy < 0 || iy >= s->H || ix < 0 || ix >= s->W
-                                           ? zeros
+                                           ? border
                                            : img + ((size_t)iy * s->W + ix) * C;
                     }
                 float *v = V + tile * C;

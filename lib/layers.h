@@ -18,6 +18,9 @@ typedef struct conv_shape {
     int H, W, Cin;  /* input */
     int Cout, K, S, P;
     int Ho, Wo;     /* output: (H + 2P - K) / S + 1 */
+    /* The padding's value per input channel; NULL: zeros. Only the forward passes read it
+     * (inference, where a batch norm folded into this layer moves the input's zero). */
+    const float *pad;
 } conv_shape;
 
 conv_shape conv_shape_make(int H, int W, int Cin, int Cout, int K, int S, int P);
@@ -35,7 +38,7 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
 /* The same two passes by Winograd's F(2x2,3x3) (lib/layer_conv2d_winograd.c), for
  * the shapes conv_winograd_fits(): 3x3 kernel, stride 1, padding 0..2. Same
  * arguments and results (to rounding); work holds conv_winograd_floats(s, chunk). */
-typedef enum conv_algo { CONV_IM2COL, CONV_WINOGRAD, CONV_AUTO } conv_algo;
+typedef enum conv_algo { CONV_AUTO, CONV_IM2COL, CONV_WINOGRAD } conv_algo; /* AUTO: 0, the default */
 int conv_winograd_fits(const conv_shape *s);
 size_t conv_winograd_floats(const conv_shape *s, int B);
 void conv2d_winograd_forward(float *out, const float *in, const float *w, const float *b, const conv_shape *s, int B,

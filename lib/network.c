@@ -288,10 +288,107 @@ const char *conv_algo_name(conv_algo a)
     return a == CONV_IM2COL ? "im2col" : a == CONV_WINOGRAD ? "winograd" : "auto";
 }
 
+/* ================================================================ inference fusions */
+
+/* Batch norm layer l as y = a x + c per channel, from its running statistics. */
+static void bn_affine(const network *n, const layer *l, double *a, double *c)
+{
+    const float *gamma = n->params + l->w_off, *beta = n->params + l->b_off;
+    const float *rmean = n->buffers + l->s_off, *rvar = rmean + l->c;
+    for (int k = 0; k < l->c; k++) {
+        a[k] = gamma[k] / sqrt((double)rvar[k] + l->eps);
+        c[k] = beta[k] - rmean[k] * a[k];
+    }
+}
+
+/* Linear layer t's input x becomes a x + c (per channel, C channels, channel last):
+ * w' = w a, b' = b + w c. A conv with padding pads with -c / a, the x whose a x + c is
+ * the 0 it padded with; that needs every a nonzero. Returns 0 when it cannot. */
+static int fold_into_input(network *n, layer *t, const double *a, const double *c, int C, err *e, int *oom)
+{
+    const size_t fan = t->nw / t->nb; /* weights per output: K*K*Cin or Din, channel last either way */
+    if (t->kind == LK_CONV && t->conv.P > 0) {
+        for (int k = 0; k < C; k++)
+            if (a[k] == 0)
+                return 0;
+        if (!t->pad && !(t->pad = malloc((size_t)C * sizeof(float)))) {
+            *oom = err_set(e, "out of memory");
+            return 0;
+        }
+        for (int k = 0; k < C; k++)
+            t->pad[k] = (float)(-c[k] / a[k]);
+        t->conv.pad = t->pad;
+    }
+    float *w = n->params + t->w_off, *b = n->params + t->b_off;
+    for (size_t o = 0; o < t->nb; o++) {
+        double shift = 0;
+        for (size_t f = 0; f < fan; f++) {
+            float *wf = &w[o * fan + f];
+            shift += (double)*wf * c[f % (size_t)C];
+            *wf = (float)(*wf * a[f % (size_t)C]);
+        }
+        b[o] = (float)(b[o] + shift);
+    }
+    return 1;
+}
+
+int net_fold_batchnorm(network *n, err *e)
+{
+    int folded = 0, oom = 0;
+    double a[BN_MAX_CHANNELS], c[BN_MAX_CHANNELS];
+    /* the input's (x - mean) / std, into a first conv: its zero padding becomes mean */
+    if (n->layers[0].kind == LK_CONV && n->in_c <= BN_MAX_CHANNELS &&
+        !(n->norm_mean == 0.0f && n->norm_std == 1.0f)) {
+        for (int k = 0; k < n->in_c; k++)
+            a[k] = 1.0 / n->norm_std, c[k] = -(double)n->norm_mean / n->norm_std;
+        if (fold_into_input(n, &n->layers[0], a, c, n->in_c, e, &oom))
+            n->norm_mean = 0.0f, n->norm_std = 1.0f;
+        if (oom)
+            return -1;
+    }
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_BATCHNORM)
+            continue;
+        bn_affine(n, l, a, c);
+        int positive = 1;
+        for (int k = 0; k < l->c; k++)
+            positive = positive && a[k] > 0;
+        /* forward, to the linear layer it feeds: dropout (an identity here) and flatten
+         * pass x through; max pooling commutes with a x + c when every a > 0 */
+        int j = i + 1;
+        while (j < n->nlayers && (n->layers[j].kind == LK_DROPOUT || n->layers[j].kind == LK_FLATTEN ||
+                                  (n->layers[j].kind == LK_MAXPOOL && positive)))
+            j++;
+        layer *t = j < n->nlayers ? &n->layers[j] : NULL;
+        if (t && (t->kind == LK_CONV || t->kind == LK_DENSE) && fold_into_input(n, t, a, c, l->c, e, &oom)) {
+            l->folded = 1, folded++;
+            continue;
+        }
+        if (oom)
+            return -1;
+        /* backward, into a conv or dense layer right before it with no ReLU between */
+        layer *p = i > 0 ? &n->layers[i - 1] : NULL;
+        if (p && (p->kind == LK_CONV || p->kind == LK_DENSE) && !p->relu_after) {
+            const size_t fan = p->nw / p->nb;
+            float *w = n->params + p->w_off, *b = n->params + p->b_off;
+            for (size_t o = 0; o < p->nb; o++) {
+                for (size_t f = 0; f < fan; f++)
+                    w[o * fan + f] = (float)(w[o * fan + f] * a[o]);
+                b[o] = (float)(b[o] * a[o] + c[o]);
+            }
+            l->folded = 1, folded++;
+        }
+    }
+    return folded;
+}
+
 void net_free(network *n)
 {
     if (!n)
         return;
+    for (int i = 0; i < n->nlayers; i++)
+        free(n->layers[i].pad);
     free(n->layers);
     free(n->params);
     free(n->buffers);
@@ -363,6 +460,8 @@ void net_summary(const network *n, FILE *f)
                      conv_algo_name(l->algo));
         else if (l->kind == LK_DROPOUT)
             snprintf(desc, sizeof desc, "%s %.2g", names[l->kind], (double)l->p);
+        else if (l->folded)
+            snprintf(desc, sizeof desc, "%s (folded)", names[l->kind]);
         else
             snprintf(desc, sizeof desc, "%s", names[l->kind]);
         fprintf(f, "%-28s %-18s %12zu\n", desc, shape, np);
@@ -427,6 +526,11 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     net_work *w = xcalloc(1, sizeof *w, &bad);
     if (!w)
         return err_set(e, "out of memory"), NULL;
+    for (int i = 0; i < n->nlayers; i++)
+        if (training && n->layers[i].folded) {
+            free(w);
+            return err_set(e, "a network with folded batch norm is for inference only"), NULL;
+        }
     if (nthreads < 1)
         nthreads = 1;
     if (nthreads > bmax)
@@ -464,7 +568,7 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     for (int i = 0; i < L; i++) {
         const layer *l = &n->layers[i];
         size_t el = (size_t)bmax * l->h * l->w * l->c;
-        int alias = l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !training) || l->fused;
+        int alias = l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !training) || l->fused || l->folded;
         if (!alias) {
             w->act[i] = xcalloc(el, sizeof(float), &bad);
             w->owned[i] = 1;
@@ -553,7 +657,7 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
         float *prev = i ? w->act[i - 1] : w->input;
-        if (l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !w->training) || l->fused)
+        if (l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !w->training) || l->fused || l->folded)
             w->act[i] = prev;
     }
 #pragma omp parallel num_threads(T)
@@ -566,8 +670,9 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
         /* normalise this slice's input in place */
         float *x = w->input + (size_t)b0 * w->in_elems;
         const float inv = 1.0f / n->norm_std;
-        for (size_t k = 0; k < (size_t)nb * w->in_elems; k++)
-            x[k] = (x[k] - n->norm_mean) * inv;
+        if (n->norm_mean != 0.0f || n->norm_std != 1.0f) /* folded into the first conv: nothing to do */
+            for (size_t k = 0; k < (size_t)nb * w->in_elems; k++)
+                x[k] = (x[k] - n->norm_mean) * inv;
         for (int i = 0; i < n->nlayers; i++) {
             const layer *l = &n->layers[i];
             const size_t ie = in_elems_of(l), oe = elems(l);
@@ -611,6 +716,8 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
                 const size_t N = (size_t)nb * l->h * l->w;
                 const float *gamma = P + l->w_off, *beta = P + l->b_off;
                 float *rmean = n->buffers + l->s_off, *rvar = rmean + l->c;
+                if (l->folded) /* inference: a pass-through, its act[i] is its input's */
+                    break;
                 if (!training) {
                     batchnorm_forward_infer(out, in, rmean, rvar, gamma, beta, l->eps, N, l->c);
                     break;

@@ -40,6 +40,8 @@ typedef struct layer {
     conv_algo algo;   /* LK_CONV: CONV_IM2COL or CONV_WINOGRAD, set by net_set_conv_algo() */
     int relu_after;   /* LK_CONV, LK_DENSE: the next layer is a ReLU, applied here in place */
     int fused;        /* LK_RELU: done by the layer before; passes values and gradients through */
+    int folded;       /* LK_BATCHNORM: folded into a conv or dense layer (net_fold_batchnorm) */
+    float *pad;       /* LK_CONV after net_fold_batchnorm: its padding value per input channel, or NULL */
 } layer;
 
 typedef struct network {
@@ -69,6 +71,13 @@ double net_flops_per_image(const network *n);
  * (never by batch or thread count, so a given command and seed give the same model
  * on any split of the batch). Call before net_work_new(). */
 void net_set_conv_algo(network *n, conv_algo a);
+/* Inference only: fold each batch norm (running statistics) into the conv or dense
+ * layer it feeds (through dropout, flatten, and max pooling when its scales are
+ * positive) or, failing that, into the conv or dense layer right before it, and the
+ * input's normalisation into a first conv layer. A conv whose input a fold shifts pads
+ * with the value that maps to zero, so the border stays exact. Returns how many were
+ * folded, or -1 (out of memory). The network can then no longer be trained or saved. */
+int net_fold_batchnorm(network *n, err *e);
 /* "im2col", "winograd" or "auto"; anything else is an error naming the choices. */
 int conv_algo_parse(const char *s, conv_algo *a, err *e);
 const char *conv_algo_name(conv_algo a);
