@@ -423,6 +423,62 @@ static void test_arch_errors(void)
     }
 }
 
+/* Inference: folding batch norm (after ReLU before a padded conv, through max pooling
+ * into a dense layer, right after a dense layer) and the input's normalisation changes the
+ * probabilities by rounding only, by either conv algorithm. */
+static void test_fold(conv_algo algo)
+{
+    static const char arch[] = "input 6 6 3\nconv 4\nrelu\nbatchnorm\nconv 5\nrelu\nbatchnorm\nmaxpool 2\n"
+                               "flatten\ndense 6\nbatchnorm\nrelu\ndense 3\nsoftmax\n";
+    err e;
+    network *a = net_from_arch(arch, "fold", &e), *b = net_from_arch(arch, "fold", &e);
+    if (!a || !b) {
+        CHECK(0, "fold: the network parses");
+        return;
+    }
+    net_init(a, 3);
+    a->norm_mean = 80, a->norm_std = 50;
+    /* running statistics and affine parameters far from their initial 0 and 1 */
+    for (int i = 0; i < a->nlayers; i++) {
+        layer *l = &a->layers[i];
+        if (l->kind != LK_BATCHNORM)
+            continue;
+        for (int k = 0; k < l->c; k++) {
+            a->params[l->w_off + k] = (float)(0.5 + rng_uniform(&R));
+            a->params[l->b_off + k] = (float)rng_normal(&R);
+            a->buffers[l->s_off + k] = (float)(1 + rng_uniform(&R));
+            a->buffers[l->s_off + l->c + k] = (float)(0.2 + rng_uniform(&R));
+        }
+    }
+    memcpy(b->params, a->params, a->nparams * sizeof(float));
+    memcpy(b->buffers, a->buffers, a->nbuffers * sizeof(float));
+    b->norm_mean = a->norm_mean, b->norm_std = a->norm_std;
+    net_set_conv_algo(a, algo), net_set_conv_algo(b, algo);
+    int folded = net_fold_batchnorm(b, &e);
+    CHECK(folded == 3 && b->norm_mean == 0 && b->norm_std == 1 && b->layers[0].pad && b->layers[3].pad,
+          "fold (%s): 3 batch norms and the input folded, both convs pad with a shifted value (%d)",
+          conv_algo_name(algo), folded);
+    const int B = 4;
+    net_work *wa = net_work_new(a, B, 1, 0, &e), *wb = net_work_new(b, B, 1, 0, &e);
+    float *x = malloc((size_t)B * net_in_elems(a) * sizeof(float));
+    for (size_t k = 0; k < (size_t)B * net_in_elems(a); k++)
+        x[k] = (float)(rng_uniform(&R) * 255);
+    memcpy(net_input(wa), x, (size_t)B * net_in_elems(a) * sizeof(float));
+    memcpy(net_input(wb), x, (size_t)B * net_in_elems(a) * sizeof(float));
+    const float *pa = net_forward(a, wa, B, 0, 0), *pb = net_forward(b, wb, B, 0, 0);
+    double worst = 0;
+    for (int k = 0; k < B * 3; k++)
+        worst = fmax(worst, fabs((double)pa[k] - pb[k]));
+    CHECK(worst < 1e-5, "fold (%s): probabilities within 1e-5 of the unfolded network's (%.1e)", conv_algo_name(algo),
+          worst);
+    CHECK(net_work_new(b, B, 1, 1, &e) == NULL &&
+              strcmp(e.msg, "a network with folded batch norm is for inference only") == 0,
+          "fold: a folded network cannot be trained");
+    free(x);
+    net_work_free(wa), net_work_free(wb);
+    net_free(a), net_free(b);
+}
+
 int main(void)
 {
     rng_seed(&R, 42);
@@ -456,5 +512,7 @@ int main(void)
     test_winograd_agrees(6, 7, 32, 32, 2, 3);
     test_winograd_agrees(1, 1, 2, 3, 1, 2);
     test_conv_algo_choice();
+    test_fold(CONV_IM2COL);
+    test_fold(CONV_WINOGRAD);
     UNIT_EXIT();
 }
