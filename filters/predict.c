@@ -28,6 +28,8 @@ static const char usage[] =
     "      --no-fold       keep batch norm and the input's normalisation as passes of their\n"
     "                      own instead of folding them into the conv and dense weights\n"
     "                      (same classes, probabilities within about 1e-6)\n"
+    "      --int8 FILE     int8 convolutions (all but the first), their input ranges\n"
+    "                      calibrated on the first 2560 records of the stream FILE\n"
     "      --summary       print the model summary and how it was trained, and exit\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
@@ -36,17 +38,19 @@ static const char usage[] =
 
 typedef struct cmdline {
     const char *model, *input; /* input NULL: stdin */
+    const char *int8;          /* calibration stream, or NULL: float throughout */
     int batch, threads, tta, summary, no_fold;
     conv_algo conv;
 } cmdline;
 
 static void parse_command_line(int argc, char **argv, cmdline *o)
 {
-    enum { O_TTA = 256, O_SUMMARY, O_CONV, O_NO_FOLD };
+    enum { O_TTA = 256, O_SUMMARY, O_CONV, O_NO_FOLD, O_INT8 };
     static const struct option longs[] = {
         {"batch", required_argument, 0, 'b'}, {"threads", required_argument, 0, 'j'},
         {"tta", optional_argument, 0, O_TTA},  {"summary", no_argument, 0, O_SUMMARY},
         {"conv", required_argument, 0, O_CONV}, {"no-fold", no_argument, 0, O_NO_FOLD},
+        {"int8", required_argument, 0, O_INT8},
         {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
@@ -71,6 +75,11 @@ static void parse_command_line(int argc, char **argv, cmdline *o)
                 cli_usage_error("--conv: %s", e.msg);
             break;
         case O_NO_FOLD: o->no_fold = 1; break;
+        case O_INT8:
+            if (strcmp(optarg, "-") == 0)
+                cli_usage_error("--int8: the calibration stream must be a file, not stdin");
+            o->int8 = optarg;
+            break;
         case O_SUMMARY: o->summary = 1; break;
         case 'h': cli_help(usage);
         case 'V': cli_version();
@@ -135,6 +144,40 @@ static int alloc_batch(const network *n, int batch)
     return raw && avg && ids && labels && tmp ? 0 : -1;
 }
 
+/* int8: the conv layers' input ranges over the first records of path, then quantize. */
+static void calibrate_int8(network *n, net_work *w, int batch, const char *path, const char *model)
+{
+    enum { CALIBRATION_RECORDS = 2560 };
+    err e;
+    FILE *f = ts_fopen_in(path, &e);
+    ts_reader *r = f ? ts_open(f, path, &e) : NULL;
+    if (!r)
+        cli_die_err(&e);
+    check_stream(ts_header_of(r), n, path, model);
+    static float *lo, *hi; /* static: reachable if cli_die exits (quiet leak checkers) */
+    lo = calloc((size_t)n->nlayers, sizeof(float)), hi = calloc((size_t)n->nlayers, sizeof(float));
+    if (!lo || !hi)
+        cli_die("out of memory");
+    long got = 0, done = 0;
+    while (done < CALIBRATION_RECORDS) {
+        long want = CALIBRATION_RECORDS - done < batch ? CALIBRATION_RECORDS - done : batch;
+        if ((got = ts_read_f32(r, (size_t)want, ids, labels, net_input(w), &e)) <= 0)
+            break;
+        net_forward(n, w, (int)got, 0, 0);
+        net_calibrate(n, w, (int)got, lo, hi);
+        done += got;
+    }
+    if (got < 0)
+        cli_die_err(&e);
+    if (done == 0)
+        cli_die("%s: no records to calibrate int8 on", path);
+    ts_close(r);
+    fclose(f);
+    if (net_quantize_int8(n, lo, hi, &e) < 0)
+        cli_die_err(&e);
+    free(lo), free(hi);
+}
+
 /* avg (B, nclass) = the mean over the views of net_forward's probabilities. */
 static void predict_views(network *n, net_work *w, int B, int tta)
 {
@@ -186,6 +229,8 @@ int main(int argc, char **argv)
     net_work *w = net_work_new(n, o.batch, o.threads, 0, &e);
     if (!w || alloc_batch(n, o.batch) < 0)
         cli_die("out of memory for a batch of %d", o.batch);
+    if (o.int8)
+        calibrate_int8(n, w, o.batch, o.int8, o.model);
     ts_header oh = ts_vector_header(TS_F32, (uint32_t)n->nclass, (uint32_t)n->nclass);
     oh.count = h->count;
     ts_writer *out = ts_create(stdout, "<stdout>", &oh, &e);

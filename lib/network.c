@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quant.h"
 #include "rng.h"
 
 #define BN_MAX_CHANNELS 4096
@@ -383,12 +384,31 @@ int net_fold_batchnorm(network *n, err *e)
     return folded;
 }
 
+int net_quantize_int8(network *n, const float *lo, const float *hi, err *e)
+{
+    for (int i = 1; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_CONV || l->q)
+            continue;
+        float a = lo[i], b = hi[i];
+        for (int c = 0; l->pad && c < l->ic; c++) { /* the padding must be representable too */
+            a = l->pad[c] < a ? l->pad[c] : a;
+            b = l->pad[c] > b ? l->pad[c] : b;
+        }
+        if (!(l->q = qconv_new(n->params + l->w_off, &l->conv, a, b, e)))
+            return -1;
+    }
+    return 0;
+}
+
 void net_free(network *n)
 {
     if (!n)
         return;
-    for (int i = 0; i < n->nlayers; i++)
+    for (int i = 0; i < n->nlayers; i++) {
         free(n->layers[i].pad);
+        qconv_free(n->layers[i].q);
+    }
     free(n->layers);
     free(n->params);
     free(n->buffers);
@@ -457,7 +477,7 @@ void net_summary(const network *n, FILE *f)
             snprintf(shape, sizeof shape, "(%d, %d, %d)", l->h, l->w, l->c);
         if (l->kind == LK_CONV)
             snprintf(desc, sizeof desc, "%s %dx%d/%d %s", names[l->kind], l->conv.K, l->conv.K, l->conv.S,
-                     conv_algo_name(l->algo));
+                     l->q ? "int8" : conv_algo_name(l->algo));
         else if (l->kind == LK_DROPOUT)
             snprintf(desc, sizeof desc, "%s %.2g", names[l->kind], (double)l->p);
         else if (l->folded)
@@ -527,9 +547,9 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     if (!w)
         return err_set(e, "out of memory"), NULL;
     for (int i = 0; i < n->nlayers; i++)
-        if (training && n->layers[i].folded) {
+        if (training && (n->layers[i].folded || n->layers[i].q)) {
             free(w);
-            return err_set(e, "a network with folded batch norm is for inference only"), NULL;
+            return err_set(e, "a network with folded batch norm or int8 weights is for inference only"), NULL;
         }
     if (nthreads < 1)
         nthreads = 1;
@@ -552,6 +572,8 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
             size_t c = conv_cols_floats(&l->conv, w->chunk);
             cols_max = c > cols_max ? c : cols_max;
             c = conv_winograd_fits(&l->conv) ? conv_winograd_floats(&l->conv, w->chunk) : 0;
+            cols_max = c > cols_max ? c : cols_max;
+            c = training ? 0 : conv_int8_bytes(&l->conv, w->chunk) / sizeof(float) + 1; /* net_quantize_int8 */
             cols_max = c > cols_max ? c : cols_max;
         }
     }
@@ -639,6 +661,20 @@ float *net_input(net_work *w) { return w->input; }
 float *net_grad(net_work *w) { return w->grad; }
 const float *net_activation(const net_work *w, int i) { return w->act[i]; }
 
+void net_calibrate(const network *n, const net_work *w, int B, float *lo, float *hi)
+{
+    for (int i = 1; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind != LK_CONV)
+            continue;
+        const float *x = w->act[i - 1];
+        for (size_t k = 0; k < (size_t)B * l->ih * l->iw * l->ic; k++) {
+            lo[i] = x[k] < lo[i] ? x[k] : lo[i];
+            hi[i] = x[k] > hi[i] ? x[k] : hi[i];
+        }
+    }
+}
+
 /* Thread t's slice [*b0, *b0 + *nb) of a batch of B. */
 static void slice(int B, int T, int t, int *b0, int *nb)
 {
@@ -681,7 +717,10 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
             const float *P = n->params;
             switch (l->kind) {
             case LK_CONV:
-                if (l->algo == CONV_WINOGRAD)
+                if (l->q)
+                    conv2d_int8_forward(out, in, l->q, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                        l->relu_after);
+                else if (l->algo == CONV_WINOGRAD)
                     conv2d_winograd_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
                                             l->relu_after);
                 else

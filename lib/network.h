@@ -42,6 +42,7 @@ typedef struct layer {
     int fused;        /* LK_RELU: done by the layer before; passes values and gradients through */
     int folded;       /* LK_BATCHNORM: folded into a conv or dense layer (net_fold_batchnorm) */
     float *pad;       /* LK_CONV after net_fold_batchnorm: its padding value per input channel, or NULL */
+    struct qconv *q;  /* LK_CONV after net_quantize_int8: its int8 weights and scales, or NULL */
 } layer;
 
 typedef struct network {
@@ -78,6 +79,13 @@ void net_set_conv_algo(network *n, conv_algo a);
  * with the value that maps to zero, so the border stays exact. Returns how many were
  * folded, or -1 (out of memory). The network can then no longer be trained or saved. */
 int net_fold_batchnorm(network *n, err *e);
+/* int8 inference (lib/quant.h), in two steps:
+ * 1. net_calibrate() after each of a few net_forward() calls: widens lo and hi (nlayers
+ *    floats each, start them at 0) to the range of every conv layer's input;
+ * 2. net_quantize_int8(): every conv layer but the first (its input is the raw image, and
+ *    it is a small share of the work) computes in int8 from then on. Returns -1 when out
+ *    of memory. Like folding, for inference only. */
+int net_quantize_int8(network *n, const float *lo, const float *hi, err *e);
 /* "im2col", "winograd" or "auto"; anything else is an error naming the choices. */
 int conv_algo_parse(const char *s, conv_algo *a, err *e);
 const char *conv_algo_name(conv_algo a);
@@ -104,6 +112,9 @@ float *net_grad(net_work *w);
 /* Layer i's output from the last forward pass, (B, h, w, c) of layer i; a fused
  * ReLU's output is its conv/dense layer's (for tests: tests/tools/nn_reference). */
 const float *net_activation(const net_work *w, int i);
+
+/* int8 calibration, step 1 of net_quantize_int8() (above): after net_forward() of B images. */
+void net_calibrate(const network *n, const net_work *w, int B, float *lo, float *hi);
 
 /* Images per im2col GEMM for batches of bmax split over nthreads (for benchmarks). */
 int net_conv_chunk(const network *n, int bmax, int nthreads);

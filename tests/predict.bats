@@ -196,3 +196,37 @@ mean_of() {
     [ -z "$output" ]
     [ "${stderr_lines[0]}" = "predict: --conv: unknown convolution algorithm 'fft' (im2col, winograd, auto)" ]
 }
+
+@test "predict --int8: calibrated int8 convolutions keep the float classes on nearly every record" {
+    d=$BATS_TEST_TMPDIR
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -301 | csv2tensor > "$d/cal.ts"
+    predict -j 2 "$BN_MODEL" "$TEST_TS" > "$d/f32.ts"
+    predict -j 2 --int8 "$d/cal.ts" "$BN_MODEL" "$TEST_TS" > "$d/i8.ts"
+    # classes: at most 10 of 500 records change (a model trained one epoch on 200 images has
+    # many near ties; 6 change today); probabilities: within 0.05
+    run bash -c "paste -d, <(tensor2csv --no-header '$d/f32.ts') <(tensor2csv --no-header '$d/i8.ts') | awk -F, '
+        { ca = cb = 2; for (i = 2; i <= 11; i++) { x = \$i - \$(i + 11); if (x < 0) x = -x; if (x > 0.05) far++
+              if (\$i > \$ca) ca = i; if (\$(i + 11) > \$(cb + 11)) cb = i }
+          if (ca != cb) cls++ }
+        END { print NR, (cls <= 10 ? \"ok\" : cls), far + 0 }'"
+    [ "$output" = "500 ok 0" ]
+    # int8 is not float: the outputs differ
+    run cmp -s "$d/f32.ts" "$d/i8.ts"
+    [ "$status" -ne 0 ]
+}
+
+@test "predict --int8: the calibration stream must be a readable file of the model's images" {
+    run --separate-stderr predict --int8 - "$MODEL" "$TEST_TS"
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [ "${stderr_lines[0]}" = "predict: --int8: the calibration stream must be a file, not stdin" ]
+    run --separate-stderr predict --int8 "$BATS_TEST_TMPDIR/none.ts" "$MODEL" "$TEST_TS"
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$stderr" = "predict: $BATS_TEST_TMPDIR/none.ts: No such file or directory" ]
+    printf '1,2,3,4\n' | csv2tensor --shape 2x2x1 > "$BATS_TEST_TMPDIR/s.ts"
+    run --separate-stderr predict --int8 "$BATS_TEST_TMPDIR/s.ts" "$MODEL" "$TEST_TS"
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$stderr" = "predict: $BATS_TEST_TMPDIR/s.ts: records are 2x2x1 u8, the model $MODEL takes 28x28x1 images" ]
+}

@@ -8,7 +8,8 @@
  * lib/network.c picks. Columns, in milliseconds per slice: fwd (forward with bias and
  * the fused ReLU where the network has one), din (input gradient: the whole backward
  * less the weight-only one), dw (weight and bias gradients); then the sum, and which
- * algorithm CONV_AUTO picks. The first layer has no din (train skips it). The rule
+ * algorithm CONV_AUTO picks; then the int8 forward (lib/quant.c, predict --int8). The
+ * first layer has no din (train skips it). The rule
  * in lib/network.c (conv_auto) was read off this table.
  */
 #include <cblas.h>
@@ -20,6 +21,7 @@
 
 #include "cli.h"
 #include "network.h"
+#include "quant.h"
 #include "rng.h"
 
 static const char usage[] =
@@ -43,6 +45,7 @@ typedef struct job {
     const conv_shape *s;
     conv_algo algo;
     int nb, chunk, relu, pass; /* pass 0 forward, 1 weights only, 2 weights and input */
+    const qconv *q;            /* int8 forward (inference) */
     float *in, *out, *dout, *din, *w, *b, *dw, *db, *work;
 } job;
 
@@ -50,7 +53,9 @@ static void run_once(const job *j)
 {
     const int wino = j->algo == CONV_WINOGRAD;
     float *din = j->pass == 2 ? j->din : NULL;
-    if (j->pass == 0 && wino)
+    if (j->q)
+        conv2d_int8_forward(j->out, j->in, j->q, j->b, j->s, j->nb, j->work, j->chunk, j->relu);
+    else if (j->pass == 0 && wino)
         conv2d_winograd_forward(j->out, j->in, j->w, j->b, j->s, j->nb, j->work, j->chunk, j->relu);
     else if (j->pass == 0)
         conv2d_forward(j->out, j->in, j->w, j->b, j->s, j->nb, j->work, j->chunk, j->relu);
@@ -130,7 +135,7 @@ int main(int argc, char **argv)
     printf("%s: %d images a slice (batch %d over %d threads), chunk %d, ms per slice, best of %.2f s\n", argv[optind],
            nb, batch, threads, chunk, secs);
     printf("%-6s %-22s %-9s %8s %8s %8s %8s  %s\n", "layer", "shape", "algo", "fwd", "din", "dw", "total", "auto");
-    double sum[2] = {0, 0}, sum_auto = 0;
+    double sum[2] = {0, 0}, sum_auto = 0, sum_int8 = 0, fwd_int8_ref = 0;
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
         if (l->kind != LK_CONV)
@@ -139,14 +144,16 @@ int main(int argc, char **argv)
         const size_t ni = (size_t)nb * s->H * s->W * s->Cin, no = (size_t)nb * s->Ho * s->Wo * s->Cout;
         const size_t nw = (size_t)s->Cout * s->K * s->K * s->Cin;
         size_t nwork = conv_cols_floats(s, chunk);
+        if (conv_int8_bytes(s, chunk) / sizeof(float) + 1 > nwork)
+            nwork = conv_int8_bytes(s, chunk) / sizeof(float) + 1;
         if (conv_winograd_fits(s) && conv_winograd_floats(s, chunk) > nwork)
             nwork = conv_winograd_floats(s, chunk);
-        job j = {s, CONV_IM2COL, nb, chunk, l->relu_after, 0, randoms(ni, &r), randoms(no, &r), randoms(no, &r),
+        job j = {s, CONV_IM2COL, nb, chunk, l->relu_after, 0, NULL, randoms(ni, &r), randoms(no, &r), randoms(no, &r),
                  randoms(ni, &r), randoms(nw, &r), randoms((size_t)s->Cout, &r), randoms(nw, &r),
                  randoms((size_t)s->Cout, &r), randoms(nwork, &r)};
         char shape[64];
         snprintf(shape, sizeof shape, "%dx%dx%d->%d %dx%d/%d", s->H, s->W, s->Cin, s->Cout, s->K, s->K, s->S);
-        double best = 1e30;
+        double best = 1e30, fwd_chosen = 0;
         for (int a = 0; a < 2; a++) {
             j.algo = a ? CONV_WINOGRAD : CONV_IM2COL;
             if (a && !conv_winograd_fits(s))
@@ -157,18 +164,33 @@ int main(int argc, char **argv)
             const double fwd = t[0], dw = t[1], din = t[2] - t[1] > 0 ? t[2] - t[1] : 0, tot = fwd + din + dw;
             sum[a] += tot;
             if (j.algo == l->algo)
-                sum_auto += tot;
+                sum_auto += tot, fwd_chosen = fwd;
             best = tot < best ? tot : best;
             printf("%-6d %-22s %-9s %8.2f %8.2f %8.2f %8.2f  %s\n", i + 1, shape, conv_algo_name(j.algo), fwd, din,
                    dw, tot, j.algo == l->algo ? "<-" : "");
         }
         if (!conv_winograd_fits(s))
             sum[1] += best;
+        /* int8 inference: forward only, inputs calibrated to the random data's range; the
+         * first layer stays in float (as net_quantize_int8 leaves it) */
+        qconv *q = i > 0 ? qconv_new(j.w, s, -4.0f, 4.0f, &e) : NULL;
+        if (q) {
+            j.q = q, j.pass = 0;
+            const double t8 = time_ms(&j, secs);
+            sum_int8 += t8, fwd_int8_ref += fwd_chosen;
+            printf("%-6d %-22s %-9s %8.2f %8s %8s %8s  %s kernel\n", i + 1, shape, "int8", t8, "-", "-", "-",
+                   int8_kernel_name());
+            qconv_free(q);
+        } else if (i > 0) {
+            cli_die_err(&e);
+        }
         free(j.in), free(j.out), free(j.dout), free(j.din), free(j.w), free(j.b), free(j.dw), free(j.db);
         free(j.work);
     }
-    printf("all convolutions: im2col %.2f ms, winograd where it fits %.2f ms, auto %.2f ms (%.2fx im2col)\n", sum[0],
-           sum[1], sum_auto, sum[0] / sum_auto);
+    printf("all convolutions, training: im2col %.2f ms, winograd where it fits %.2f ms, auto %.2f ms (%.2fx im2col)\n",
+           sum[0], sum[1], sum_auto, sum[0] / sum_auto);
+    printf("convolutions after the first, forward: auto %.2f ms, int8 %.2f ms (%.2fx)\n", fwd_int8_ref, sum_int8,
+           fwd_int8_ref / sum_int8);
     net_free(n);
     return 0;
 }

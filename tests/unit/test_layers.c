@@ -5,6 +5,7 @@
 
 #include "layers.h"
 #include "network.h"
+#include "quant.h"
 #include "rng.h"
 #include "unit.h"
 
@@ -472,11 +473,64 @@ static void test_fold(conv_algo algo)
     CHECK(worst < 1e-5, "fold (%s): probabilities within 1e-5 of the unfolded network's (%.1e)", conv_algo_name(algo),
           worst);
     CHECK(net_work_new(b, B, 1, 1, &e) == NULL &&
-              strcmp(e.msg, "a network with folded batch norm is for inference only") == 0,
+              strcmp(e.msg, "a network with folded batch norm or int8 weights is for inference only") == 0,
           "fold: a folded network cannot be trained");
     free(x);
     net_work_free(wa), net_work_free(wb);
     net_free(a), net_free(b);
+}
+
+/* int8: the kernel's integers are exact (against a plain triple loop, with remainders
+ * in both dimensions), and a quantized conv is within a few percent of the float one,
+ * with and without a shifted padding value. */
+static void test_int8(void)
+{
+    const int M = 5, N = 7, kp = 64;
+    uint8_t *a = malloc((size_t)M * kp);
+    int8_t *b = malloc((size_t)N * kp);
+    int32_t *c = malloc((size_t)M * N * sizeof(int32_t));
+    for (int k = 0; k < M * kp; k++)
+        a[k] = (uint8_t)rng_below(&R, 128);
+    for (int k = 0; k < N * kp; k++)
+        b[k] = (int8_t)((int)rng_below(&R, 255) - 127);
+    for (int k = 0; k < kp; k++) /* the extremes: 127 x -127 and 127 x 127 all along a row */
+        a[k] = 127, b[k] = -127, b[kp + k] = 127;
+    gemm_u8s8(c, a, b, M, N, kp);
+    int wrong = 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            int32_t ref = 0;
+            for (int k = 0; k < kp; k++)
+                ref += (int32_t)a[m * kp + k] * b[n * kp + k];
+            wrong += ref != c[m * N + n];
+        }
+    CHECK(wrong == 0, "int8 kernel (%s): u8 x s8 sums exact, 5x7 outputs, extremes included (%d wrong)",
+          int8_kernel_name(), wrong);
+    free(a), free(b), free(c);
+    for (int shifted = 0; shifted < 2; shifted++) {
+        conv_shape s = conv_shape_make(7, 9, 20, 6, 3, 1, 1);
+        float pad[20];
+        for (int k = 0; k < 20; k++)
+            pad[k] = (float)(0.5 + rng_uniform(&R));
+        s.pad = shifted ? pad : NULL;
+        const int B = 3;
+        size_t ni = (size_t)B * 7 * 9 * 20, no = (size_t)B * 7 * 9 * 6, nw = (size_t)6 * 9 * 20;
+        float *in = calloc(ni, sizeof(float)), *w = alloc_random(nw, 0.3), *bias = alloc_random(6, 0.1);
+        for (size_t k = 0; k < ni; k++) /* ReLU outputs: from 0 up */
+            in[k] = (float)(2 * rng_uniform(&R));
+        float *o32 = calloc(no, sizeof(float)), *o8 = calloc(no, sizeof(float));
+        float *cols = calloc(conv_cols_floats(&s, 2), sizeof(float));
+        void *work = calloc(conv_int8_bytes(&s, 2), 1);
+        err e;
+        qconv *q = qconv_new(w, &s, 0.0f, 2.0f, &e);
+        conv2d_forward(o32, in, w, bias, &s, B, cols, 2, 1);
+        conv2d_int8_forward(o8, in, q, bias, &s, B, work, 2, 1);
+        double worst = max_rel_diff(o8, o32, no);
+        CHECK(worst < 0.03, "int8 conv (padding %s): within 3%% of float (%.1e of the largest output)",
+              shifted ? "shifted" : "zero", worst);
+        qconv_free(q);
+        free(in), free(w), free(bias), free(o32), free(o8), free(cols), free(work);
+    }
 }
 
 int main(void)
@@ -514,5 +568,6 @@ int main(void)
     test_conv_algo_choice();
     test_fold(CONV_IM2COL);
     test_fold(CONV_WINOGRAD);
+    test_int8();
     UNIT_EXIT();
 }
