@@ -252,11 +252,13 @@ fail:
 
 /* ================================================================ conv algorithms */
 
-/* CONV_AUTO's rule, by shape only. Measured with build/tests/layer_bench (single
- * thread, a batch slice of 32 images, forward + input gradient + weight gradient),
- * see docs/benchmarks.md: Winograd F(2x2,3x3) was 1.3x to 2x faster than im2col for
- * every 3x3 stride-1 layer with 16 or more input channels, and slower for the first
- * layer of 1 input channel (its GEMMs are too thin: K = Cin = 1 against im2col's 9). */
+/* CONV_AUTO's rule, by shape only. Measured with build/tests/layer_bench (one thread,
+ * a slice of 32 or 128 images, forward + input gradient + weight gradient; AMD EPYC,
+ * AVX-512, shared at load 7 to 20; docs/benchmarks.md): over the 3x3 stride-1 layers of
+ * the study's network with 16 to 64 channels, Winograd F(2x2,3x3) took 1.29x, 1.37x and
+ * 1.61x less time than im2col in three runs (it lost 3 of 18 single-layer comparisons,
+ * by at most 19 %, within that machine's noise); on the first layer (1 input channel:
+ * its GEMMs have K = 1 against im2col's 9) it was 1.6x to 25x slower. */
 static conv_algo conv_auto(const conv_shape *s)
 {
     return conv_winograd_fits(s) && s->Cin >= 16 && s->Cout >= 16 ? CONV_WINOGRAD : CONV_IM2COL;
