@@ -252,16 +252,18 @@ fail:
 
 /* ================================================================ conv algorithms */
 
-/* CONV_AUTO's rule, by shape only. Measured with build/tests/layer_bench (one thread,
- * a slice of 32 or 128 images, forward + input gradient + weight gradient; AMD EPYC,
- * AVX-512, shared at load 7 to 20; docs/benchmarks.md): over the 3x3 stride-1 layers of
- * the study's network with 16 to 64 channels, Winograd F(2x2,3x3) took 1.29x, 1.37x and
- * 1.61x less time than im2col in three runs (it lost 3 of 18 single-layer comparisons,
- * by at most 19 %, within that machine's noise); on the first layer (1 input channel:
- * its GEMMs have K = 1 against im2col's 9) it was 1.6x to 25x slower. */
+/* CONV_AUTO's rule, by shape only: Winograd for 3x3 stride-1 layers with at least 32
+ * input channels on an input of at least 14x14, im2col otherwise. Measured with
+ * build/tests/layer_bench (one thread, one thread's slice of the batch, forward + input
+ * gradient + weight gradient; AMD EPYC built for AVX2, OPENBLAS_CORETYPE=Haswell, load
+ * 5 to 10; docs/benchmarks.md): Winograd took 1.18x to 1.45x less time on every layer of
+ * that kind in the study's and the default network (28x28 and 14x14, 32 to 64 channels
+ * in); it tied on 28x28x16 -> 32 (10.57 against 10.38 ms), lost 1.9x on 7x7x64 -> 128
+ * (its 2x2 tiles cover 8x8 for 7x7 outputs, and 16 tiles an image make thin GEMMs), and
+ * 1.6x to 25x on the first layer (1 input channel: GEMMs with K = 1). */
 static conv_algo conv_auto(const conv_shape *s)
 {
-    return conv_winograd_fits(s) && s->Cin >= 16 && s->Cout >= 16 ? CONV_WINOGRAD : CONV_IM2COL;
+    return conv_winograd_fits(s) && s->Cin >= 32 && s->H >= 14 && s->W >= 14 ? CONV_WINOGRAD : CONV_IM2COL;
 }
 
 void net_set_conv_algo(network *n, conv_algo a)

@@ -69,6 +69,7 @@ size_t net_in_elems(const network *n);
 double net_flops_per_image(const network *n);
 /* How the convolutions are computed: CONV_IM2COL everywhere, CONV_WINOGRAD wherever
  * the shape allows it (3x3, stride 1), or CONV_AUTO: a fixed rule by layer shape
+ * (Winograd for 3x3 stride-1 layers with >= 32 input channels on >= 14x14 inputs)
  * (never by batch or thread count, so a given command and seed give the same model
  * on any split of the batch). Call before net_work_new(). */
 void net_set_conv_algo(network *n, conv_algo a);

@@ -182,17 +182,22 @@ static void test_conv_algo_choice(void)
     CHECK(conv_algo_parse("fft", &a, &e) < 0 &&
               strcmp(e.msg, "unknown convolution algorithm 'fft' (im2col, winograd, auto)") == 0,
           "conv_algo_parse: an unknown name is an error (got '%s')", e.msg);
-    network *n = net_from_arch("input 28 28 1\nconv 16\nconv 32\nconv 32 stride=2\nconv 8 k=5\nflatten\n"
-                               "dense 10\nsoftmax\n", "t", &e);
-    CHECK(n && n->layers[0].algo == CONV_IM2COL && n->layers[1].algo == CONV_WINOGRAD &&
-              n->layers[2].algo == CONV_IM2COL && n->layers[3].algo == CONV_IM2COL,
-          "auto: im2col for 1 input channel, stride 2 and 5x5; winograd for 3x3/1 with 16 channels");
+    network *n = net_from_arch("input 28 28 1\nconv 16\nconv 32\nconv 32\nconv 32 stride=2\nconv 32 k=5\n"
+                               "maxpool 2\nconv 64\nflatten\ndense 10\nsoftmax\n", "t", &e);
+    static const conv_algo want[] = {CONV_IM2COL, CONV_IM2COL, CONV_WINOGRAD, CONV_IM2COL, CONV_IM2COL, 0,
+                                     CONV_IM2COL};
+    int same = n != NULL;
+    for (int i = 0; same && i < 7; i++)
+        same = i == 5 || n->layers[i].algo == want[i];
+    CHECK(same, "auto: winograd for 3x3/1 with 32 channels in on 28x28; im2col for 1 or 16 channels in, "
+                "stride 2, 5x5, and a 7x7 input");
     if (n) {
         net_set_conv_algo(n, CONV_WINOGRAD);
-        CHECK(n->layers[0].algo == CONV_WINOGRAD && n->layers[2].algo == CONV_IM2COL,
+        CHECK(n->layers[0].algo == CONV_WINOGRAD && n->layers[6].algo == CONV_WINOGRAD &&
+                  n->layers[3].algo == CONV_IM2COL && n->layers[4].algo == CONV_IM2COL,
               "winograd: wherever the shape allows it, im2col elsewhere");
         net_set_conv_algo(n, CONV_IM2COL);
-        CHECK(n->layers[1].algo == CONV_IM2COL, "im2col: everywhere");
+        CHECK(n->layers[2].algo == CONV_IM2COL, "im2col: everywhere");
     }
     net_free(n);
 }
