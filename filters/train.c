@@ -1,6 +1,5 @@
-/* train - train a network on a labelled tensor stream; write a model file.
- * The loop, checkpoints and recipes are lib/trainer.h's; this is the command
- * line around them: options, progress, the log and signals. */
+/* train - train a network on a labelled tensor stream; write a model file. The loop, checkpoints
+ * and recipes are lib/trainer.h's; this is the command line: options, progress, the log, signals. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -20,11 +19,11 @@ static const char usage[] =
     "  -p, --preset NAME       a named network and recipe (below) [default]; any option\n"
     "                          given as well overrides the preset's, whatever the order\n"
     "Data and network:\n"
-    "  -a, --arch NAME|FILE    a built-in architecture (%s)\n"
-    "                          or an .arch file\n"
+    "  -a, --arch NAME|FILE    an .arch file, or a built-in one: %s\n"
     "      --val FILE          validation stream: decides the best epoch and the schedule\n"
     "      --normalise MODE    unit: x/255 (the study) | standard: (x-mean)/std of the data\n"
     "      --summary           print the model summary (like Keras) and exit\n"
+    "      --conv ALGO         im2col | winograd | auto: Winograd where the layer's shape pays [auto]\n"
     "Recipe (an option shown without a [default] takes the preset's):\n"
     "  -e, --epochs N          epochs at most\n"
     "  -b, --batch N           batch size\n"
@@ -92,7 +91,7 @@ static int preset_parse(const char *s) { return recipe_preset_find(s) ? 0 : -1; 
 static int read_options(options *o, int argc, char **argv)
 {
     enum { O_VAL = 256, O_NORM, O_SUMMARY, O_LR, O_OPT, O_WD, O_MOM, O_SCHED, O_WARM, O_PAT, O_FACTOR, O_MINLR,
-           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME, O_KEEP, O_MONITOR };
+           O_EARLY, O_SMOOTH, O_AUG, O_LOG, O_CKPT, O_RESUME, O_KEEP, O_MONITOR, O_CONV };
     static const struct option longs[] = {
         {"preset", required_argument, 0, 'p'},     {"arch", required_argument, 0, 'a'},
         {"val", required_argument, 0, O_VAL},      {"normalise", required_argument, 0, O_NORM},
@@ -109,10 +108,11 @@ static int read_options(options *o, int argc, char **argv)
         {"output", required_argument, 0, 'o'},     {"keep-checkpoint", no_argument, 0, O_KEEP},
         {"monitor", required_argument, 0, O_MONITOR}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        {"conv", required_argument, 0, O_CONV},    {0, 0, 0, 0},
     };
     recipe *r = &o->c.rc;
     augment a;
+    err ce;
     static char aug[64]; /* one spelling per augmentation, so that the model records it and --resume compares it */
     optind = 0; /* glibc: start afresh (this is called once per source of options) */
     int ch;
@@ -151,6 +151,7 @@ static int read_options(options *o, int argc, char **argv)
         case O_RESUME: o->c.resume = 1; break;
         case O_KEEP: o->keep_ckpt = 1; break;
         case O_MONITOR: r->monitor_acc = parse_name(monitor_parse, "--monitor", "loss or acc", optarg); break;
+        case O_CONV: conv_algo_parse(optarg, &o->c.conv, &ce) < 0 ? cli_usage_error("--conv: %s", ce.msg) : (void)0; break;
         case 'o': o->c.output = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': print_help();
@@ -310,7 +311,6 @@ int main(int argc, char **argv)
                 t.n->nparams, o.c.threads * (o.c.parts ? o.c.parts->parts : 1), net_flops_per_image(t.n) / 1e6);
     if (t.stopped && !o.quiet)
         fprintf(stderr, "train: the run stopped early after epoch %d: writing its best model\n", t.epoch);
-
     tty = isatty(STDERR_FILENO) && !o.quiet;
     const trainer_hooks hooks = {progress_bar, &o, &stop_requested};
     trainer_report r;

@@ -12,7 +12,7 @@
 
 conv_shape conv_shape_make(int H, int W, int Cin, int Cout, int K, int S, int P)
 {
-    conv_shape s = {H, W, Cin, Cout, K, S, P, (H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1};
+    conv_shape s = {H, W, Cin, Cout, K, S, P, (H + 2 * P - K) / S + 1, (W + 2 * P - K) / S + 1, NULL};
     return s;
 }
 
@@ -21,7 +21,7 @@ size_t conv_cols_floats(const conv_shape *s, int B)
     return (size_t)B * s->Ho * s->Wo * s->K * s->K * s->Cin;
 }
 
-/* cols (Ho*Wo, K*K*Cin) for one image in (H,W,Cin) */
+/* cols (Ho*Wo, K*K*Cin) for one image in (H,W,Cin); the border reads s->pad (or 0) */
 static void im2col(float *cols, const float *in, const conv_shape *s)
 {
     const int C = s->Cin, K = s->K;
@@ -34,7 +34,10 @@ static void im2col(float *cols, const float *in, const conv_shape *s)
                 for (int kx = 0; kx < K; kx++) {
                     int ix = ox * s->S - s->P + kx;
                     float *dst = row + ((size_t)ky * K + kx) * C;
-                    if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
+                    if ((iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) && s->pad) {
+                        for (int c = 0; c < C; c++)
+                            dst[c] = s->pad[c];
+                    } else if (iy < 0 || iy >= s->H || ix < 0 || ix >= s->W) {
                         for (int c = 0; c < C; c++)
                             dst[c] = 0.0f;
                     } else {
@@ -74,7 +77,7 @@ static void col2im(float *din, const float *dcols, const conv_shape *s)
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, const conv_shape *s, int B,
-                    float *cols, int chunk)
+                    float *cols, int chunk, int relu)
 {
     const size_t in_img = (size_t)s->H * s->W * s->Cin;
     const int pix = s->Ho * s->Wo, kkc = s->K * s->K * s->Cin;
@@ -90,6 +93,8 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
             memcpy(o + (size_t)m * s->Cout, b, (size_t)s->Cout * sizeof(float));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, s->Cout, kkc, 1.0f, cols, kkc, w, kkc, 1.0f, o,
                     s->Cout);
+        if (relu)
+            relu_forward(o, o, (size_t)M * s->Cout);
     }
 }
 

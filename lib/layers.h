@@ -18,18 +18,33 @@ typedef struct conv_shape {
     int H, W, Cin;  /* input */
     int Cout, K, S, P;
     int Ho, Wo;     /* output: (H + 2P - K) / S + 1 */
+    /* The padding's value per input channel; NULL: zeros. Only the forward passes read it
+     * (inference, where a batch norm folded into this layer moves the input's zero). */
+    const float *pad;
 } conv_shape;
 
 conv_shape conv_shape_make(int H, int W, int Cin, int Cout, int K, int S, int P);
 size_t conv_cols_floats(const conv_shape *s, int B); /* workspace for B images */
 
-/* out (B,Ho,Wo,Cout) = conv(in (B,H,W,Cin), w (Cout,K,K,Cin)) + b (Cout).
+/* out (B,Ho,Wo,Cout) = conv(in (B,H,W,Cin), w (Cout,K,K,Cin)) + b (Cout), then
+ * max(0, .) if relu (applied chunk by chunk, while the GEMM's output is in cache).
  * cols: workspace of conv_cols_floats(s, chunk); images are done chunk at a time. */
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, const conv_shape *s, int B,
-                    float *cols, int chunk);
+                    float *cols, int chunk, int relu);
 /* dw, db += ...; din (B,H,W,Cin) = ... (skipped when din is NULL: the first layer). */
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
                      const conv_shape *s, int B, float *cols, int chunk);
+
+/* The same two passes by Winograd's F(2x2,3x3) (lib/layer_conv2d_winograd.c), for
+ * the shapes conv_winograd_fits(): 3x3 kernel, stride 1, padding 0..2. Same
+ * arguments and results (to rounding); work holds conv_winograd_floats(s, chunk). */
+typedef enum conv_algo { CONV_AUTO, CONV_IM2COL, CONV_WINOGRAD } conv_algo; /* AUTO: 0, the default */
+int conv_winograd_fits(const conv_shape *s);
+size_t conv_winograd_floats(const conv_shape *s, int B);
+void conv2d_winograd_forward(float *out, const float *in, const float *w, const float *b, const conv_shape *s, int B,
+                             float *work, int chunk, int relu);
+void conv2d_winograd_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                              const conv_shape *s, int B, float *work, int chunk);
 
 /* ---- dense: out (B,Dout) = in (B,Din) . w^T (Dout,Din) + b (Dout) --------- */
 void dense_forward(float *out, const float *in, const float *w, const float *b, int B, int Din, int Dout);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quant.h"
 #include "rng.h"
 
 #define BN_MAX_CHANNELS 4096
@@ -226,6 +227,7 @@ network *net_from_arch(const char *text, const char *name, err *e)
             n->layers[i - 1].relu_after = 1;
             n->layers[i].fused = 1;
         }
+    net_set_conv_algo(n, CONV_AUTO);
     /* lay the parameters out: weights then biases, layer after layer */
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
@@ -248,10 +250,169 @@ fail:
     return NULL;
 }
 
+/* ================================================================ conv algorithms */
+
+/* CONV_AUTO's rule, by shape only: Winograd for 3x3 stride-1 layers with at least 32
+ * input channels on an input of at least 14x14, im2col otherwise. Measured with
+ * build/tests/layer_bench (one thread, one thread's slice of the batch, forward + input
+ * gradient + weight gradient; AMD EPYC built for AVX2, OPENBLAS_CORETYPE=Haswell, load
+ * 5 to 10; docs/benchmarks.md): Winograd took 1.18x to 1.45x less time on every layer of
+ * that kind in the study's and the default network (28x28 and 14x14, 32 to 64 channels
+ * in); it tied on 28x28x16 -> 32 (10.57 against 10.38 ms), lost 1.9x on 7x7x64 -> 128
+ * (its 2x2 tiles cover 8x8 for 7x7 outputs, and 16 tiles an image make thin GEMMs), and
+ * 1.6x to 25x on the first layer (1 input channel: GEMMs with K = 1). */
+static conv_algo conv_auto(const conv_shape *s)
+{
+    return conv_winograd_fits(s) && s->Cin >= 32 && s->H >= 14 && s->W >= 14 ? CONV_WINOGRAD : CONV_IM2COL;
+}
+
+void net_set_conv_algo(network *n, conv_algo a)
+{
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_CONV)
+            continue;
+        if (a == CONV_AUTO)
+            l->algo = conv_auto(&l->conv);
+        else
+            l->algo = a == CONV_WINOGRAD && conv_winograd_fits(&l->conv) ? CONV_WINOGRAD : CONV_IM2COL;
+    }
+}
+
+int conv_algo_parse(const char *s, conv_algo *a, err *e)
+{
+    static const conv_algo all[] = {CONV_IM2COL, CONV_WINOGRAD, CONV_AUTO};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, conv_algo_name(all[i])) == 0)
+            return *a = all[i], 0;
+    return err_set(e, "unknown convolution algorithm '%s' (im2col, winograd, auto)", s);
+}
+
+const char *conv_algo_name(conv_algo a)
+{
+    return a == CONV_IM2COL ? "im2col" : a == CONV_WINOGRAD ? "winograd" : "auto";
+}
+
+/* ================================================================ inference fusions */
+
+/* Batch norm layer l as y = a x + c per channel, from its running statistics. */
+static void bn_affine(const network *n, const layer *l, double *a, double *c)
+{
+    const float *gamma = n->params + l->w_off, *beta = n->params + l->b_off;
+    const float *rmean = n->buffers + l->s_off, *rvar = rmean + l->c;
+    for (int k = 0; k < l->c; k++) {
+        a[k] = gamma[k] / sqrt((double)rvar[k] + l->eps);
+        c[k] = beta[k] - rmean[k] * a[k];
+    }
+}
+
+/* Linear layer t's input x becomes a x + c (per channel, C channels, channel last):
+ * w' = w a, b' = b + w c. A conv with padding pads with -c / a, the x whose a x + c is
+ * the 0 it padded with; that needs every a nonzero. Returns 0 when it cannot. */
+static int fold_into_input(network *n, layer *t, const double *a, const double *c, int C, err *e, int *oom)
+{
+    const size_t fan = t->nw / t->nb; /* weights per output: K*K*Cin or Din, channel last either way */
+    if (t->kind == LK_CONV && t->conv.P > 0) {
+        for (int k = 0; k < C; k++)
+            if (a[k] == 0)
+                return 0;
+        if (!t->pad && !(t->pad = malloc((size_t)C * sizeof(float)))) {
+            *oom = err_set(e, "out of memory");
+            return 0;
+        }
+        for (int k = 0; k < C; k++)
+            t->pad[k] = (float)(-c[k] / a[k]);
+        t->conv.pad = t->pad;
+    }
+    float *w = n->params + t->w_off, *b = n->params + t->b_off;
+    for (size_t o = 0; o < t->nb; o++) {
+        double shift = 0;
+        for (size_t f = 0; f < fan; f++) {
+            float *wf = &w[o * fan + f];
+            shift += (double)*wf * c[f % (size_t)C];
+            *wf = (float)(*wf * a[f % (size_t)C]);
+        }
+        b[o] = (float)(b[o] + shift);
+    }
+    return 1;
+}
+
+int net_fold_batchnorm(network *n, err *e)
+{
+    int folded = 0, oom = 0;
+    double a[BN_MAX_CHANNELS], c[BN_MAX_CHANNELS];
+    /* the input's (x - mean) / std, into a first conv: its zero padding becomes mean */
+    if (n->layers[0].kind == LK_CONV && n->in_c <= BN_MAX_CHANNELS &&
+        !(n->norm_mean == 0.0f && n->norm_std == 1.0f)) {
+        for (int k = 0; k < n->in_c; k++)
+            a[k] = 1.0 / n->norm_std, c[k] = -(double)n->norm_mean / n->norm_std;
+        if (fold_into_input(n, &n->layers[0], a, c, n->in_c, e, &oom))
+            n->norm_mean = 0.0f, n->norm_std = 1.0f;
+        if (oom)
+            return -1;
+    }
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_BATCHNORM)
+            continue;
+        bn_affine(n, l, a, c);
+        int positive = 1;
+        for (int k = 0; k < l->c; k++)
+            positive = positive && a[k] > 0;
+        /* forward, to the linear layer it feeds: dropout (an identity here) and flatten
+         * pass x through; max pooling commutes with a x + c when every a > 0 */
+        int j = i + 1;
+        while (j < n->nlayers && (n->layers[j].kind == LK_DROPOUT || n->layers[j].kind == LK_FLATTEN ||
+                                  (n->layers[j].kind == LK_MAXPOOL && positive)))
+            j++;
+        layer *t = j < n->nlayers ? &n->layers[j] : NULL;
+        if (t && (t->kind == LK_CONV || t->kind == LK_DENSE) && fold_into_input(n, t, a, c, l->c, e, &oom)) {
+            l->folded = 1, folded++;
+            continue;
+        }
+        if (oom)
+            return -1;
+        /* backward, into a conv or dense layer right before it with no ReLU between */
+        layer *p = i > 0 ? &n->layers[i - 1] : NULL;
+        if (p && (p->kind == LK_CONV || p->kind == LK_DENSE) && !p->relu_after) {
+            const size_t fan = p->nw / p->nb;
+            float *w = n->params + p->w_off, *b = n->params + p->b_off;
+            for (size_t o = 0; o < p->nb; o++) {
+                for (size_t f = 0; f < fan; f++)
+                    w[o * fan + f] = (float)(w[o * fan + f] * a[o]);
+                b[o] = (float)(b[o] * a[o] + c[o]);
+            }
+            l->folded = 1, folded++;
+        }
+    }
+    return folded;
+}
+
+int net_quantize_int8(network *n, const float *lo, const float *hi, err *e)
+{
+    for (int i = 1; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LK_CONV || l->q)
+            continue;
+        float a = lo[i], b = hi[i];
+        for (int c = 0; l->pad && c < l->ic; c++) { /* the padding must be representable too */
+            a = l->pad[c] < a ? l->pad[c] : a;
+            b = l->pad[c] > b ? l->pad[c] : b;
+        }
+        if (!(l->q = qconv_new(n->params + l->w_off, &l->conv, a, b, e)))
+            return -1;
+    }
+    return 0;
+}
+
 void net_free(network *n)
 {
     if (!n)
         return;
+    for (int i = 0; i < n->nlayers; i++) {
+        free(n->layers[i].pad);
+        qconv_free(n->layers[i].q);
+    }
     free(n->layers);
     free(n->params);
     free(n->buffers);
@@ -319,9 +480,12 @@ void net_summary(const network *n, FILE *f)
         else
             snprintf(shape, sizeof shape, "(%d, %d, %d)", l->h, l->w, l->c);
         if (l->kind == LK_CONV)
-            snprintf(desc, sizeof desc, "%s %dx%d/%d", names[l->kind], l->conv.K, l->conv.K, l->conv.S);
+            snprintf(desc, sizeof desc, "%s %dx%d/%d %s", names[l->kind], l->conv.K, l->conv.K, l->conv.S,
+                     l->q ? "int8" : conv_algo_name(l->algo));
         else if (l->kind == LK_DROPOUT)
             snprintf(desc, sizeof desc, "%s %.2g", names[l->kind], (double)l->p);
+        else if (l->folded)
+            snprintf(desc, sizeof desc, "%s (folded)", names[l->kind]);
         else
             snprintf(desc, sizeof desc, "%s", names[l->kind]);
         fprintf(f, "%-28s %-18s %12zu\n", desc, shape, np);
@@ -387,6 +551,11 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     net_work *w = xcalloc(1, sizeof *w, &bad);
     if (!w)
         return err_set(e, "out of memory"), NULL;
+    for (int i = 0; i < n->nlayers; i++)
+        if (training && (n->layers[i].folded || n->layers[i].q)) {
+            free(w);
+            return err_set(e, "a network with folded batch norm or int8 weights is for inference only"), NULL;
+        }
     if (nthreads < 1)
         nthreads = 1;
     if (nthreads > bmax)
@@ -404,7 +573,12 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
         size_t el = (size_t)l->h * l->w * l->c;
         w->max_elems = el > w->max_elems ? el : w->max_elems;
         if (l->kind == LK_CONV) {
+            /* room for either algorithm, so net_set_conv_algo() may still change its mind */
             size_t c = conv_cols_floats(&l->conv, w->chunk);
+            cols_max = c > cols_max ? c : cols_max;
+            c = conv_winograd_fits(&l->conv) ? conv_winograd_floats(&l->conv, w->chunk) : 0;
+            cols_max = c > cols_max ? c : cols_max;
+            c = training ? 0 : conv_int8_bytes(&l->conv, w->chunk) / sizeof(float) + 1; /* net_quantize_int8 */
             cols_max = c > cols_max ? c : cols_max;
         }
     }
@@ -421,7 +595,7 @@ net_work *net_work_new(const network *n, int bmax, int nthreads, int training, e
     for (int i = 0; i < L; i++) {
         const layer *l = &n->layers[i];
         size_t el = (size_t)bmax * l->h * l->w * l->c;
-        int alias = l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !training) || l->fused;
+        int alias = l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !training) || l->fused || l->folded;
         if (!alias) {
             w->act[i] = xcalloc(el, sizeof(float), &bad);
             w->owned[i] = 1;
@@ -492,6 +666,20 @@ float *net_input(net_work *w) { return w->input; }
 float *net_grad(net_work *w) { return w->grad; }
 const float *net_activation(const net_work *w, int i) { return w->act[i]; }
 
+void net_calibrate(const network *n, const net_work *w, int B, float *lo, float *hi)
+{
+    for (int i = 1; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind != LK_CONV)
+            continue;
+        const float *x = w->act[i - 1];
+        for (size_t k = 0; k < (size_t)B * l->ih * l->iw * l->ic; k++) {
+            lo[i] = x[k] < lo[i] ? x[k] : lo[i];
+            hi[i] = x[k] > hi[i] ? x[k] : hi[i];
+        }
+    }
+}
+
 void net_parts_rows(const net_parts *p, int B, int *lo, int *hi)
 {
     *lo = p ? (int)((long)B * p->part / p->parts) : 0;
@@ -529,7 +717,7 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
         float *prev = i ? w->act[i - 1] : w->input;
-        if (l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !w->training) || l->fused)
+        if (l->kind == LK_FLATTEN || (l->kind == LK_DROPOUT && !w->training) || l->fused || l->folded)
             w->act[i] = prev;
     }
 #pragma omp parallel num_threads(T)
@@ -542,8 +730,9 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
         /* normalise this slice's input in place */
         float *x = w->input + (size_t)b0 * w->in_elems;
         const float inv = 1.0f / n->norm_std;
-        for (size_t k = 0; k < (size_t)nb * w->in_elems; k++)
-            x[k] = (x[k] - n->norm_mean) * inv;
+        if (n->norm_mean != 0.0f || n->norm_std != 1.0f) /* folded into the first conv: nothing to do */
+            for (size_t k = 0; k < (size_t)nb * w->in_elems; k++)
+                x[k] = (x[k] - n->norm_mean) * inv;
         for (int i = 0; i < n->nlayers; i++) {
             const layer *l = &n->layers[i];
             const size_t ie = in_elems_of(l), oe = elems(l);
@@ -552,9 +741,15 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
             const float *P = n->params;
             switch (l->kind) {
             case LK_CONV:
-                conv2d_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk);
-                if (l->relu_after)
-                    relu_forward(out, out, (size_t)nb * oe);
+                if (l->q)
+                    conv2d_int8_forward(out, in, l->q, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                        l->relu_after);
+                else if (l->algo == CONV_WINOGRAD)
+                    conv2d_winograd_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                            l->relu_after);
+                else
+                    conv2d_forward(out, in, P + l->w_off, P + l->b_off, &l->conv, nb, w->cols[t], w->chunk,
+                                   l->relu_after);
                 break;
             case LK_DENSE:
                 dense_forward(out, in, P + l->w_off, P + l->b_off, nb, (int)ie, l->c);
@@ -584,6 +779,8 @@ const float *net_forward(network *n, net_work *w, int B, int training, uint64_t 
                 const size_t N = (size_t)nb * l->h * l->w;
                 const float *gamma = P + l->w_off, *beta = P + l->b_off;
                 float *rmean = n->buffers + l->s_off, *rvar = rmean + l->c;
+                if (l->folded) /* inference: a pass-through, its act[i] is its input's */
+                    break;
                 if (!training) {
                     batchnorm_forward_infer(out, in, rmean, rvar, gamma, beta, l->eps, N, l->c);
                     break;
@@ -663,8 +860,12 @@ double net_backward(network *n, net_work *w, const int32_t *labels, int B, float
                 relu_backward(dout, dout, out, (size_t)nb * oe);
             switch (l->kind) {
             case LK_CONV:
-                conv2d_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv, nb,
-                                w->cols[t], w->chunk);
+                if (l->algo == CONV_WINOGRAD)
+                    conv2d_winograd_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv,
+                                             nb, w->cols[t], w->chunk);
+                else
+                    conv2d_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, &l->conv, nb,
+                                    w->cols[t], w->chunk);
                 break;
             case LK_DENSE:
                 dense_backward(din, tg + l->w_off, tg + l->b_off, dout, in, P + l->w_off, nb, (int)ie, l->c);

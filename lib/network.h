@@ -37,8 +37,12 @@ typedef struct layer {
     size_t w_off, nw; /* weights (conv, dense) or gamma (batchnorm) in params */
     size_t b_off, nb; /* biases or beta */
     size_t s_off;     /* LK_BATCHNORM: running mean, then running variance, in buffers */
+    conv_algo algo;   /* LK_CONV: CONV_IM2COL or CONV_WINOGRAD, set by net_set_conv_algo() */
     int relu_after;   /* LK_CONV, LK_DENSE: the next layer is a ReLU, applied here in place */
     int fused;        /* LK_RELU: done by the layer before; passes values and gradients through */
+    int folded;       /* LK_BATCHNORM: folded into a conv or dense layer (net_fold_batchnorm) */
+    float *pad;       /* LK_CONV after net_fold_batchnorm: its padding value per input channel, or NULL */
+    struct qconv *q;  /* LK_CONV after net_quantize_int8: its int8 weights and scales, or NULL */
 } layer;
 
 typedef struct network {
@@ -53,7 +57,8 @@ typedef struct network {
     char *arch;       /* the text the network was built from */
 } network;
 
-/* Parse arch text; name is used in messages ("study.arch: line 3: ..."). */
+/* Parse arch text; name is used in messages ("study.arch: line 3: ..."). Its
+ * convolutions use the algorithm CONV_AUTO picks. */
 network *net_from_arch(const char *text, const char *name, err *e);
 void net_free(network *n);
 /* Glorot-uniform weights (Keras' default), zero biases, gamma 1, beta 0,
@@ -62,7 +67,30 @@ void net_init(network *n, uint64_t seed);
 size_t net_in_elems(const network *n);
 /* Forward multiply-adds per image, for reports. */
 double net_flops_per_image(const network *n);
-/* Keras-style summary: layer, output shape, parameter count, totals. */
+/* How the convolutions are computed: CONV_IM2COL everywhere, CONV_WINOGRAD wherever
+ * the shape allows it (3x3, stride 1), or CONV_AUTO: a fixed rule by layer shape
+ * (Winograd for 3x3 stride-1 layers with >= 32 input channels on >= 14x14 inputs)
+ * (never by batch or thread count, so a given command and seed give the same model
+ * on any split of the batch). Call before net_work_new(). */
+void net_set_conv_algo(network *n, conv_algo a);
+/* Inference only: fold each batch norm (running statistics) into the conv or dense
+ * layer it feeds (through dropout, flatten, and max pooling when its scales are
+ * positive) or, failing that, into the conv or dense layer right before it, and the
+ * input's normalisation into a first conv layer. A conv whose input a fold shifts pads
+ * with the value that maps to zero, so the border stays exact. Returns how many were
+ * folded, or -1 (out of memory). The network can then no longer be trained or saved. */
+int net_fold_batchnorm(network *n, err *e);
+/* int8 inference (lib/quant.h), in two steps:
+ * 1. net_calibrate() after each of a few net_forward() calls: widens lo and hi (nlayers
+ *    floats each, start them at 0) to the range of every conv layer's input;
+ * 2. net_quantize_int8(): every conv layer but the first (its input is the raw image, and
+ *    it is a small share of the work) computes in int8 from then on. Returns -1 when out
+ *    of memory. Like folding, for inference only. */
+int net_quantize_int8(network *n, const float *lo, const float *hi, err *e);
+/* "im2col", "winograd" or "auto"; anything else is an error naming the choices. */
+int conv_algo_parse(const char *s, conv_algo *a, err *e);
+const char *conv_algo_name(conv_algo a);
+/* Keras-style summary: layer (with its conv algorithm), output shape, parameter count, totals. */
 void net_summary(const network *n, FILE *f);
 
 /* ---- batched passes ---- */
@@ -102,6 +130,8 @@ void net_parts_rows(const net_parts *p, int B, int *lo, int *hi);
  * whole batch's B, net_input and the labels this process's rows; batch-norm statistics, the
  * gradient and the loss are summed with p->sum. */
 void net_work_set_parts(net_work *w, const network *n, const net_parts *p, int bmax);
+/* int8 calibration, step 1 of net_quantize_int8() (above): after net_forward() of B images. */
+void net_calibrate(const network *n, const net_work *w, int B, float *lo, float *hi);
 
 /* Images per im2col GEMM for batches of bmax split over nthreads (for benchmarks). */
 int net_conv_chunk(const network *n, int bmax, int nthreads);

@@ -105,6 +105,7 @@ int trainer_open(trainer *t, const trainer_config *c, err *e)
         if (done > rc->epochs)
             return err_set(e, "%s: the checkpoint has run %d epochs; --epochs %d is fewer (it may only grow)",
                            c->ckpt, done, rc->epochs);
+        net_set_conv_algo(t->n, c->conv);
         return 0;
     }
     char *text = recipe_arch_text(rc->arch, e);
@@ -121,6 +122,7 @@ int trainer_open(trainer *t, const trainer_config *c, err *e)
         return err_set(e, "%s: %zu parameters: the checkpoint would pass the %u MiB a model file may hold", rc->arch,
                        t->n->nparams, MODEL_MAX_BYTES >> 20);
     net_init(t->n, rc->seed);
+    net_set_conv_algo(t->n, c->conv);
     return 0;
 }
 

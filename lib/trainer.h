@@ -21,6 +21,7 @@ typedef struct trainer_config {
     recipe rc;
     const char *output, *ckpt;     /* the model; the checkpoint written after every epoch */
     int threads, resume;           /* threads: of this process */
+    conv_algo conv;                /* how the convolutions run (CONV_AUTO: by layer shape) */
     void (*note)(const char *msg); /* a remark worth a line on stderr (NULL: none) */
     const net_parts *parts;        /* data-parallel: this process's share of each batch (NULL: alone); only
                                     * part 0 writes files. Sums that extend a step go through it. */

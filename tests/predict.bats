@@ -9,6 +9,25 @@ setup_file() {
     zcat "$SAMPLES/fashion-mnist_test-500.csv.gz" | csv2tensor > "$TEST_TS"
     zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -601 | csv2tensor |
         train -q -a "$SAMPLES/small.arch" -e 2 -j 2 -o "$MODEL"
+    # batch norm after ReLU before a padded conv (its fold must move the padding), before a
+    # max pool and a dense layer, and right after a dense layer; momentum=0 keeps the last
+    # batch's statistics, so every shift is far from zero
+    export BN_MODEL="$BATS_FILE_TMPDIR/bn.bin"
+    printf '%s\n' 'input 28 28 1' 'conv 32' relu 'batchnorm momentum=0' 'conv 32' relu 'batchnorm momentum=0' \
+        'maxpool 2' 'conv 16 pad=valid' relu 'batchnorm momentum=0' flatten 'dense 16' 'batchnorm momentum=0' relu \
+        'dense 10' softmax > "$BATS_FILE_TMPDIR/bn.arch"
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -201 | csv2tensor |
+        train -q -a "$BATS_FILE_TMPDIR/bn.arch" --normalise standard -b 50 -e 1 -j 2 -o "$BN_MODEL"
+}
+
+# same_predictions A B: every record's class the same, every probability within 1e-5;
+# prints "records differing_classes differing_probabilities"
+same_predictions() {
+    paste -d, <(tensor2csv --no-header "$1") <(tensor2csv --no-header "$2") | awk -F, '
+        { ca = cb = 2; for (i = 2; i <= 11; i++) { d = $i - $(i + 11); if (d < 0) d = -d; if (d > 1e-5) bad++
+              if ($i > $ca) ca = i; if ($(i + 11) > $(cb + 11)) cb = i }
+          if (ca != cb) cls++ }
+        END { print NR, cls + 0, bad + 0 }'
 }
 
 @test "predict: one probability vector per record, ids and labels kept, rows sum to 1" {
@@ -134,4 +153,82 @@ mean_of() {
     [[ "$stderr" == "predict: <stdout>: write error: No space left on device" ]]
     run bash -c "set -o pipefail; predict '$MODEL' '$TEST_TS' | head -c 100 | wc -c"
     [ "$output" = "100" ]
+}
+
+@test "predict: folded batch norm gives the unfolded classes and probabilities within 1e-5" {
+    run predict --summary "$BN_MODEL"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Inference: 4 of 4 batch norm layers folded into conv/dense weights; input normalisation folded into the first conv"* ]]
+    run predict --summary --no-fold "$BN_MODEL"
+    [[ "$output" == *"Inference: 0 of 4 batch norm layers folded"*"input normalisation a pass of its own"* ]]
+    d=$BATS_TEST_TMPDIR
+    for conv in im2col winograd; do
+        predict -j 2 --conv $conv "$BN_MODEL" "$TEST_TS" > "$d/fold-$conv.ts"
+        predict -j 2 --conv $conv --no-fold "$BN_MODEL" "$TEST_TS" > "$d/plain-$conv.ts"
+        run same_predictions "$d/fold-$conv.ts" "$d/plain-$conv.ts"
+        [ "$output" = "500 0 0" ]
+    done
+    # the folds changed the arithmetic: the outputs are not byte for byte the same
+    run cmp -s "$d/fold-im2col.ts" "$d/plain-im2col.ts"
+    [ "$status" -ne 0 ]
+}
+
+@test "predict --conv: im2col, winograd and auto agree within 1e-5; the summary names each layer's" {
+    d=$BATS_TEST_TMPDIR
+    for conv in im2col winograd auto; do
+        predict -j 2 --conv $conv --no-fold "$BN_MODEL" "$TEST_TS" > "$d/$conv.ts"
+    done
+    run same_predictions "$d/im2col.ts" "$d/winograd.ts"
+    [ "$output" = "500 0 0" ]
+    run same_predictions "$d/im2col.ts" "$d/auto.ts"
+    [ "$output" = "500 0 0" ]
+    run bash -c "predict --summary --conv auto '$BN_MODEL' | grep -o 'conv2d 3x3/1 [a-z2]*'"
+    # 1 channel in: im2col; 32 in on 28x28 and on 14x14: winograd
+    [ "$output" = "$(printf 'conv2d 3x3/1 im2col\nconv2d 3x3/1 winograd\nconv2d 3x3/1 winograd')" ]
+    run bash -c "predict --summary --conv winograd '$BN_MODEL' | grep -c 'conv2d 3x3/1 winograd'"
+    [ "$output" = "3" ]
+    run bash -c "predict --summary --conv im2col '$BN_MODEL' | grep -c 'conv2d 3x3/1 im2col'"
+    [ "$output" = "3" ]
+}
+
+@test "predict --conv: an unknown algorithm is a usage error" {
+    run --separate-stderr predict --conv fft "$MODEL" "$TEST_TS"
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [ "${stderr_lines[0]}" = "predict: --conv: unknown convolution algorithm 'fft' (im2col, winograd, auto)" ]
+}
+
+@test "predict --int8: calibrated int8 convolutions keep the float probabilities within 0.05" {
+    d=$BATS_TEST_TMPDIR
+    zcat "$SAMPLES/fashion-mnist_train-2000.csv.gz" | head -301 | csv2tensor > "$d/cal.ts"
+    predict -j 2 "$BN_MODEL" "$TEST_TS" > "$d/f32.ts"
+    predict -j 2 --int8 "$d/cal.ts" "$BN_MODEL" "$TEST_TS" > "$d/i8.ts"
+    # every probability within 0.05; a class may change only where float's two best are
+    # within 0.1 (a model trained one epoch on 200 images has many such near ties)
+    run bash -c "paste -d, <(tensor2csv --no-header '$d/f32.ts') <(tensor2csv --no-header '$d/i8.ts') | awk -F, '
+        { ca = cb = 2; for (i = 2; i <= 11; i++) { x = \$i - \$(i + 11); if (x < 0) x = -x; if (x > 0.05) far++
+              if (\$i > \$ca) ca = i; if (\$(i + 11) > \$(cb + 11)) cb = i }
+          second = -1; for (i = 2; i <= 11; i++) if (i != ca && \$i > second) second = \$i
+          if (ca != cb && \$ca - second > 0.1) clear++ }
+        END { print NR, far + 0, clear + 0 }'"
+    [ "$output" = "500 0 0" ]
+    # int8 is not float: the outputs differ
+    run cmp -s "$d/f32.ts" "$d/i8.ts"
+    [ "$status" -ne 0 ]
+}
+
+@test "predict --int8: the calibration stream must be a readable file of the model's images" {
+    run --separate-stderr predict --int8 - "$MODEL" "$TEST_TS"
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [ "${stderr_lines[0]}" = "predict: --int8: the calibration stream must be a file, not stdin" ]
+    run --separate-stderr predict --int8 "$BATS_TEST_TMPDIR/none.ts" "$MODEL" "$TEST_TS"
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$stderr" = "predict: $BATS_TEST_TMPDIR/none.ts: No such file or directory" ]
+    printf '1,2,3,4\n' | csv2tensor --shape 2x2x1 > "$BATS_TEST_TMPDIR/s.ts"
+    run --separate-stderr predict --int8 "$BATS_TEST_TMPDIR/s.ts" "$MODEL" "$TEST_TS"
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$stderr" = "predict: $BATS_TEST_TMPDIR/s.ts: records are 2x2x1 u8, the model $MODEL takes 28x28x1 images" ]
 }

@@ -49,8 +49,10 @@ def read_stream(path, limit=None):
 def build(arch_text):
     (h, w, c), layers = parse_arch(arch_text)
     mods = []
+    flat = False  # after flatten, activations are (B, C): batch norm is BatchNorm1d there
     for L in layers:
         k = L["kind"]
+        flat = flat or k == "flatten"
         if k == "conv":
             mods.append(nn.Conv2d(L["ic"], L["cout"], L["k"], stride=L["s"], padding=L["p"]))
         elif k == "dense":
@@ -58,7 +60,8 @@ def build(arch_text):
         elif k == "relu":
             mods.append(nn.ReLU(inplace=True))
         elif k == "batchnorm":
-            mods.append(nn.BatchNorm2d(L["ic"], eps=L["eps"], momentum=1 - L["momentum"]))
+            bn = nn.BatchNorm1d if flat else nn.BatchNorm2d
+            mods.append(bn(L["ic"], eps=L["eps"], momentum=1 - L["momentum"]))
         elif k == "maxpool":
             mods.append(nn.MaxPool2d(L["z"]))
         elif k == "dropout":
