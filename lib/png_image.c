@@ -1,6 +1,7 @@
 /* png_image.c - libpng reports errors by longjmp; we turn that into err. */
 #include "png_image.h"
 
+#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -12,7 +13,12 @@
 static void on_png_error(png_structp png, png_const_charp msg)
 {
     err *e = png_get_error_ptr(png);
-    err_set(e, "%s", msg);
+    /* libpng's own "Write Error" hides the cause (a full disk): the stream still has it */
+    FILE *f = png_get_io_ptr(png);
+    if (f && ferror(f))
+        err_set(e, "write error: %s", strerror(errno));
+    else
+        err_set(e, "%s", msg);
     png_longjmp(png, 1);
 }
 

@@ -47,7 +47,7 @@ report_body() { tail -n +2 "$1"; }
     "$PIPE" -j 3 -b 64 "$MODEL" "$DATA" >"$D/pred.ts"
     predict -j 1 -b 64 "$MODEL" "$IMG" | cmp - "$D/pred.ts"
     # another batch size: the same classes, probabilities within 1e-6
-    paste -d, <(tensor2csv --no-header --id "$D/pred.ts") <(tensor2csv --no-header --id "$SINGLE") >"$D/both.csv"
+    paste -d, <(tensor2csv --raw --no-header --id "$D/pred.ts") <(tensor2csv --raw --no-header --id "$SINGLE") >"$D/both.csv"
     run -0 awk -F, '{ if ($1 != $13 || $2 != $14) bad++
         for (i = 3; i <= 12; i++) { d = $i - $(i + 12); if (d < 0) d = -d; if (d > 1e-6) far++ } }
         END { print NR, bad + 0, far + 0 }' "$D/both.csv"

@@ -23,7 +23,7 @@ setup_file() {
 # same_predictions A B: every record's class the same, every probability within 1e-5;
 # prints "records differing_classes differing_probabilities"
 same_predictions() {
-    paste -d, <(tensor2csv --no-header "$1") <(tensor2csv --no-header "$2") | awk -F, '
+    paste -d, <(tensor2csv --raw --no-header "$1") <(tensor2csv --raw --no-header "$2") | awk -F, '
         { ca = cb = 2; for (i = 2; i <= 11; i++) { d = $i - $(i + 11); if (d < 0) d = -d; if (d > 1e-5) bad++
               if ($i > $ca) ca = i; if ($(i + 11) > $(cb + 11)) cb = i }
           if (ca != cb) cls++ }
@@ -205,7 +205,7 @@ mean_of() {
     predict -j 2 --int8 "$d/cal.ts" "$BN_MODEL" "$TEST_TS" > "$d/i8.ts"
     # every probability within 0.05; a class may change only where float's two best are
     # within 0.1 (a model trained one epoch on 200 images has many such near ties)
-    run bash -c "paste -d, <(tensor2csv --no-header '$d/f32.ts') <(tensor2csv --no-header '$d/i8.ts') | awk -F, '
+    run bash -c "paste -d, <(tensor2csv --raw --no-header '$d/f32.ts') <(tensor2csv --raw --no-header '$d/i8.ts') | awk -F, '
         { ca = cb = 2; for (i = 2; i <= 11; i++) { x = \$i - \$(i + 11); if (x < 0) x = -x; if (x > 0.05) far++
               if (\$i > \$ca) ca = i; if (\$(i + 11) > \$(cb + 11)) cb = i }
           second = -1; for (i = 2; i <= 11; i++) if (i != ca && \$i > second) second = \$i

@@ -455,7 +455,7 @@ Try 'csv2tensor --help' for more information." ]
     no_output "$T/m.csv"
     printf 'foo,bar\n1,2\n' > "$T/r.csv"
     run --separate-stderr -1 merge -r "$T/r.csv" -o "$T/m.csv" "$M/tiny.preds"
-    [ "$stderr" = "merge: $T/r.csv: line 1: unknown column 'foo' (not a review sheet from flag?)" ]
+    [ "$stderr" = "merge: $T/r.csv: line 1: no 'id' column (not a review sheet from flag?)" ]
     no_output "$T/m.csv"
 }
 
