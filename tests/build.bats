@@ -98,3 +98,10 @@ phony() { fm_make -pRrq -f Makefile __no_such_target__ 2>/dev/null | sed -n 's/^
     [ "$status" -eq 0 ]
     [ -z "$(find "$root" -type f)" ] || { find "$root" -type f; false; }
 }
+
+@test "build: no filter includes one of the engine's internal headers (docs/source-layout.md)" {
+    # the engine's internals are reached through network.h and trainer.h only
+    run grep -lE '#include "(layers|quant|optim|recipe|dataset|builtin_arch)\.h"' filters/*.c
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+}
