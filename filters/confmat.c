@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "atomic_file.h"
 #include "canvas.h"
+#include "confidence.h"
 #include "tensor_stream.h"
 
 #define MAX_CLASSES 1024
@@ -105,13 +106,10 @@ static int tally_add(tally *t, const float *x, int32_t label, long topk, err *e)
         return err_set(e, "no true label (confmat needs labelled predictions)");
     if (label >= k)
         return err_set(e, "true label %d out of range for %d classes", label, k);
-    int best = 0;
     double sum = 0;
     for (int j = 0; j < k; j++) {
         if (!isfinite(x[j]))
             return err_set(e, "score of class %d is %g", j, (double)x[j]);
-        if (x[j] > x[best])
-            best = j;
         if (x[j] < 0 || x[j] > 1)
             t->probabilities = 0;
         sum += x[j];
@@ -127,6 +125,7 @@ static int tally_add(tally *t, const float *x, int32_t label, long topk, err *e)
     double p = x[label];
     p = p < LOG_EPS ? LOG_EPS : p > 1 - LOG_EPS ? 1 - LOG_EPS : p;
     t->logloss -= log(p);
+    const int best = conf_argmax(x, k);
     t->cm[(size_t)label * k + best]++;
     t->correct += best == label;
     t->n++;

@@ -1030,7 +1030,7 @@ static int picture_init(canvas *cv, size_t w, size_t h, err *e)
 
 static int picture_write(canvas *cv, const char *dir, const char *name, err *e)
 {
-    char path[4096];
+    char path[FM_PATH_MAX];
     int rc = (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path
                  ? err_set(e, "%s: path too long", dir)
                  : canvas_write_png(cv, path, e);
@@ -1140,7 +1140,7 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    char mean_png[4200] = "", grid_png[4200] = "", merged[64];
+    char mean_png[FM_PATH_MAX] = "", grid_png[FM_PATH_MAX] = "", merged[64];
     if (o.png_dir) {
         snprintf(mean_png, sizeof mean_png, "%s/" MEAN_PNG, o.png_dir);
         snprintf(grid_png, sizeof grid_png, "%s/" GRID_PNG, o.png_dir);

@@ -175,7 +175,7 @@ static options parse_command_line(int argc, char **argv)
     read_options(&o, argc, argv);
     /* second pass: the preset's options, then the command line's over them
      * (text is static: the options keep pointers into it) */
-    static char text[1024], ckpt[4200];
+    static char text[1024], ckpt[FM_PATH_MAX];
     char *pargv[64] = {argv[0]};
     int pargc = 1;
     snprintf(text, sizeof text, "%s", recipe_preset_find(o.c.rc.preset)->options);

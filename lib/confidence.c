@@ -20,6 +20,14 @@ int conf_kind_parse(const char *s)
     return -1;
 }
 
+int conf_argmax(const float *p, int k)
+{
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        best = p[i] > p[best] ? i : best;
+    return best;
+}
+
 void conf_top2(const float *p, int k, int *c1, double *p1, int *c2, double *p2)
 {
     int a = 0, b = 1;

@@ -25,6 +25,8 @@ typedef enum conf_kind { CONF_TOP1, CONF_MARGIN, CONF_ENTROPY, CONF_NKIND } conf
 const char *conf_kind_name(conf_kind k);
 int conf_kind_parse(const char *s);
 
+/* The top class of p[k] (k >= 1); ties go to the lower index. */
+int conf_argmax(const float *p, int k);
 /* Top class and runner-up of p[k] (k >= 2); ties go to the lower index. */
 void conf_top2(const float *p, int k, int *c1, double *p1, int *c2, double *p2);
 /* The score as printed (p1, p1 - p2, or H in nats). */

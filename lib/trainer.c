@@ -12,6 +12,7 @@
 #include "atomic_file.h"
 #include "builtin_arch.h"
 #include "cli.h"
+#include "confidence.h"
 #include "rng.h"
 
 static double now(void)
@@ -41,14 +42,6 @@ static int stop_agreed(const trainer *t, const trainer_hooks *h, double *also)
 /* The threads of every process: what the run's result depends on. */
 static int all_threads(const trainer *t) { return t->c.threads * (t->c.parts ? t->c.parts->parts : 1); }
 
-static int argmax(const float *p, int k)
-{
-    int best = 0;
-    for (int i = 1; i < k; i++)
-        best = p[i] > p[best] ? i : best;
-    return best;
-}
-
 /* The directory a file would be created in must take new files (an existing
  * device or FIFO is written in place instead). */
 static int check_output(const char *path, err *e)
@@ -60,7 +53,7 @@ static int check_output(const char *path, err *e)
         return err_set(e, "%s: is a directory", path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return access(path, W_OK) == 0 ? 0 : err_set(e, "%s: cannot write: %s", path, strerror(errno));
-    char dir[4200];
+    char dir[FM_PATH_MAX];
     const char *slash = strrchr(path, '/');
     if (!slash)
         snprintf(dir, sizeof dir, ".");
@@ -261,7 +254,7 @@ static void evaluate(trainer *t, const dataset *d, double *loss_out, double *acc
         const float *p = net_forward(t->n, t->we, B, 0, 0);
         for (int i = 0; i < B; i++) {
             const float *pi = p + (size_t)i * K;
-            correct += argmax(pi, K) == d->y[b0 + (size_t)i];
+            correct += conf_argmax(pi, K) == d->y[b0 + (size_t)i];
             float py = pi[d->y[b0 + (size_t)i]];
             loss -= log(py > 1e-7f ? py : 1e-7f);
         }
@@ -316,7 +309,7 @@ int trainer_epoch(trainer *t, const trainer_hooks *h, trainer_report *r, err *e)
         t->step++;
         double right = 0; /* training accuracy from the forward pass just made */
         for (int i = 0; i < hi - lo; i++)
-            right += argmax(p + (size_t)i * n->nclass, n->nclass) == t->labels[i];
+            right += conf_argmax(p + (size_t)i * n->nclass, n->nclass) == t->labels[i];
         stop = stop_agreed(t, h, &right);
         correct += right;
         loss_sum += loss * B;
