@@ -13,6 +13,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "confidence.h"
+#include "label_issues.h"
 #include "png_image.h"
 #include "pred_table.h"
 #include "review_csv.h"
@@ -31,6 +32,10 @@ static const char usage[] =
     "  -a, --target-accuracy A    the fewest records whose removal leaves the rest at accuracy >= A,\n"
     "                             chosen on --calibrate's validation stream, applied as a threshold\n"
     "  -c, --calibrate FILE       labelled validation predictions for --target-accuracy\n"
+    "      --label-issues[=RANK]  the records whose given label is probably wrong, by confident\n"
+    "                             learning on out-of-fold predictions (pipelines/crossval), worst\n"
+    "                             first by RANK: self-confidence or normalized-margin\n"
+    "                             [self-confidence]; the estimated noise matrix goes to stderr\n"
     "  -s, --score KIND           top1, margin or entropy [top1]\n"
     "\n"
     "Output:\n"
@@ -67,6 +72,8 @@ typedef struct options {
     int budget_pct;
     const char *calibrate;
     conf_kind kind;
+    int label_issues; /* --label-issues, ranking its suspects by li_rank */
+    li_rank li_rank;
     const char *output, *class_names, *images, *thumbs, *html;
     long thumb_scale;
     int report, format; /* 0 text, 1 csv, 2 json */
@@ -110,6 +117,8 @@ static void parse_budgets(options *o, const char *s)
         cli_usage_error("--budgets: expected a comma-separated list of percentages");
 }
 
+enum { OPT_LABEL_ISSUES = 512 };
+
 static options parse_command_line(int argc, char **argv)
 {
     options o;
@@ -125,6 +134,7 @@ static options parse_command_line(int argc, char **argv)
         {"budget", required_argument, 0, 'b'},
         {"target-accuracy", required_argument, 0, 'a'},
         {"calibrate", required_argument, 0, 'c'},
+        {"label-issues", optional_argument, 0, OPT_LABEL_ISSUES},
         {"score", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'},
         {"class-names", required_argument, 0, 'n'},
@@ -148,6 +158,12 @@ static options parse_command_line(int argc, char **argv)
         case 'b': o.have_budget = 1; parse_budget(&o, optarg); break;
         case 'a': o.have_target = 1; o.target = cli_double("--target-accuracy", optarg, 0, 1); break;
         case 'c': o.calibrate = optarg; break;
+        case OPT_LABEL_ISSUES:
+            o.label_issues = 1;
+            if (optarg && (k = li_rank_parse(optarg)) < 0)
+                cli_usage_error("--label-issues: expected self-confidence or normalized-margin, got '%s'", optarg);
+            o.li_rank = optarg ? (li_rank)k : LI_SELF_CONFIDENCE;
+            break;
         case 's':
             if ((k = conf_kind_parse(optarg)) < 0)
                 cli_usage_error("--score: expected top1, margin or entropy, got '%s'", optarg);
@@ -181,10 +197,10 @@ static options parse_command_line(int argc, char **argv)
     from_stdin += o.calibrate && strcmp(o.calibrate, "-") == 0;
     if (from_stdin > 1)
         cli_usage_error("only one input can come from stdin");
-    int nsel = o.have_threshold + o.have_budget + o.have_target;
+    int nsel = o.have_threshold + o.have_budget + o.have_target + o.label_issues;
     if (o.report) {
         if (nsel)
-            cli_usage_error("--report takes no --threshold, --budget or --target-accuracy");
+            cli_usage_error("--report takes no --threshold, --budget, --target-accuracy or --label-issues");
         if (o.images || o.thumbs || o.html || o.calibrate)
             cli_usage_error("--report writes no review sheet (no --images, --thumbs, --html, --calibrate)");
         return o;
@@ -192,9 +208,9 @@ static options parse_command_line(int argc, char **argv)
     if (o.format)
         cli_usage_error("--csv and --json go with --report");
     if (nsel == 0)
-        cli_usage_error("say what to flag: --threshold, --budget or --target-accuracy");
+        cli_usage_error("say what to flag: --threshold, --budget, --target-accuracy or --label-issues");
     if (nsel > 1)
-        cli_usage_error("--threshold, --budget and --target-accuracy exclude each other");
+        cli_usage_error("--threshold, --budget, --target-accuracy and --label-issues exclude each other");
     if (o.have_target && !o.calibrate)
         cli_usage_error("--target-accuracy needs --calibrate FILE (validation predictions; never the test set)");
     if (o.calibrate && !o.have_target)
@@ -638,7 +654,15 @@ static void review_sheet(const options *o)
     conf_item *it = items_of(&t, o->kind);
     size_t m = 0;
     char rule[160];
-    if (o->have_budget) {
+    static li_estimate li; /* static: reachable when an error exits (quiet leak checkers) */
+    if (o->label_issues) {
+        need_labels(&t, o->path, "--label-issues");
+        if (li_flag(&li, &t, o->li_rank, it, &e) < 0)
+            cli_die_err(&e);
+        m = li.nissues;
+        snprintf(rule, sizeof rule, "label issues by confident learning, worst first by %s",
+                 li_rank_name(o->li_rank));
+    } else if (o->have_budget) {
         m = o->budget_pct ? conf_budget_count(o->budget, t.n) : (o->budget > (double)t.n ? t.n : (size_t)o->budget);
         char last[96] = "";
         if (m > 0)
@@ -706,6 +730,11 @@ static void review_sheet(const options *o)
                         "%.2f %% right\n",
                 cli_prog, caught, wrong, t.n - m,
                 t.n > m ? 100.0 * (double)(t.n - m - (wrong - caught)) / (double)(t.n - m) : 100.0);
+    }
+    if (o->label_issues) {
+        fputc('\n', stderr);
+        li_report(stderr, &li, (const char *const *)cl.names);
+        li_estimate_free(&li);
     }
     free(it);
     rc_classes_free(&cl);
