@@ -1,7 +1,8 @@
 /* split - split a tensor stream in two, deterministically: by a ratio
- * (stratified by label), the first N records, or a random sample of N.
+ * (stratified by label), the first N records, a random sample of N, or one
+ * fold of K (stratified, for cross-validation).
  *
- * The ratio and sample modes read the whole stream into memory first (the
+ * The ratio, sample and fold modes read the whole stream into memory first (the
  * 60,000-image training set is 47 MB), so that the split is exact and
  * stratified however the input arrives (pipe or file), and so that no output
  * file is even created before the input has been read without error.
@@ -30,6 +31,8 @@ static const char usage[] =
     "  -r, --ratio R       share of the records held out to --other, 0..1 [0.1]\n"
     "  -n, --head N        select the first N records (all if fewer)\n"
     "  -m, --sample N      select N records at random (stratified unless --no-stratify)\n"
+    "  -f, --fold I/K      select fold I (1..K) of K folds that together hold every record\n"
+    "                      once (stratified unless --no-stratify); -O gets the other K-1\n"
     "  -s, --seed N        random seed: the same seed gives the same split on any machine [0]\n"
     "  -S, --no-stratify   draw from the whole stream, not class by class\n"
     "  -h, --help          show this help and exit\n"
@@ -37,38 +40,78 @@ static const char usage[] =
     "\n"
     "Held-out count: round(R x records) (halves round up), or exactly N for --sample. Stratified:\n"
     "each label (and the unlabelled records as one more group) gives its share, rounded by the\n"
-    "largest-remainder rule, so the total is still exact. Random draws use xoshiro256** seeded by\n"
-    "splitmix64 (integer arithmetic only). --ratio and --sample read the whole input into memory\n"
-    "before writing; outputs are written to temporary files and renamed into place when complete,\n"
-    "so an error leaves no output file behind. The input is never overwritten.\n"
+    "largest-remainder rule, so the total is still exact. Folds: each label's records (and the\n"
+    "unlabelled ones), in a seeded random order, are dealt to folds 1, 2, .., K in turn, the deal\n"
+    "going on from one label to the next; so each label is spread over the folds as evenly as it\n"
+    "can be (its counts differ by at most one), and fold I holds floor(N/K) records, one more\n"
+    "when I <= N mod K. The same seed and K give the same folds whatever I is. Random draws use\n"
+    "xoshiro256** seeded by splitmix64 (integer arithmetic only). --ratio, --sample and --fold\n"
+    "read the whole input into memory before writing; outputs are written to temporary files\n"
+    "and renamed into place when complete, so an error leaves no output file behind. The input\n"
+    "is never overwritten.\n"
     "\n"
-    "Example: csv2tensor < train.csv | split --ratio 0.1 --seed 1 -o train.ts -O val.ts\n";
+    "Example: csv2tensor < train.csv | split --ratio 0.1 --seed 1 -o train.ts -O val.ts\n"
+    "         split --fold 2/5 --seed 1 -o val2.ts -O train2.ts train.ts\n";
 
-enum mode { RATIO, HEAD, SAMPLE };
+enum mode { RATIO, HEAD, SAMPLE, FOLD };
 
 typedef struct options {
     enum mode mode;
     double ratio;
     uint64_t n, seed;
+    uint64_t part, parts; /* --fold I/K: part = I (1-based), parts = K */
     int stratify;
     const char *out, *other, *path;
 } options;
 
 /* ---- command line ---------------------------------------------------- */
 
+/* "I/K" with 1 <= I <= K <= 2^31-1; anything else is a usage error naming opt. */
+static void parse_part(const char *opt, const char *s, uint64_t *part, uint64_t *parts)
+{
+    char *slash = NULL, *end = NULL;
+    unsigned long long i = 0, k = 0;
+    errno = 0;
+    int ok = *s >= '0' && *s <= '9';
+    if (ok) {
+        i = strtoull(s, &slash, 10);
+        ok = *slash == '/' && slash[1] >= '0' && slash[1] <= '9';
+    }
+    if (ok) {
+        k = strtoull(slash + 1, &end, 10);
+        ok = *end == '\0' && errno == 0;
+    }
+    if (!ok)
+        cli_usage_error("%s: expected I/K (part I of K, e.g. 2/5), got '%s'", opt, s);
+    if (k < 1 || k > 0x7fffffffULL || i < 1 || i > k)
+        cli_usage_error("%s: %s: need 1 <= I <= K <= 2147483647", opt, s);
+    *part = i, *parts = k;
+}
+
+/* A second mode option names both: "--fold and --sample exclude each other". */
+static void set_mode(options *o, enum mode m, const char *opt, const char **mode_opt)
+{
+    if (*mode_opt && strcmp(*mode_opt, opt) != 0)
+        cli_usage_error("%s and %s exclude each other", *mode_opt, opt);
+    *mode_opt = opt;
+    o->mode = m;
+}
+
 static options parse_command_line(int argc, char **argv)
 {
-    options o = {RATIO, 0.1, 0, 0, 1, "-", NULL, NULL};
-    int ratio_given = 0, modes = 0;
+    options o = {RATIO, 0.1, 0, 0, 0, 0, 1, "-", NULL, NULL};
+    int ratio_given = 0;
+    const char *mode_opt = NULL; /* the mode option given, if any */
     static const struct option longs[] = {
         {"output", required_argument, 0, 'o'}, {"other", required_argument, 0, 'O'},
         {"ratio", required_argument, 0, 'r'},  {"head", required_argument, 0, 'n'},
-        {"sample", required_argument, 0, 'm'}, {"seed", required_argument, 0, 's'},
+        {"sample", required_argument, 0, 'm'}, {"fold", required_argument, 0, 'f'},
+        {"seed", required_argument, 0, 's'},
         {"no-stratify", no_argument, 0, 'S'},  {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},      {0, 0, 0, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:O:r:n:m:s:ShV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:O:r:n:m:f:s:ShV", longs, NULL)) != -1) {
         switch (ch) {
         case 'o': o.out = optarg; break;
         case 'O': o.other = optarg; break;
@@ -78,11 +121,15 @@ static options parse_command_line(int argc, char **argv)
             break;
         case 'n':
             o.n = (uint64_t)cli_long("--head", optarg, 0, 0x7fffffffL);
-            o.mode = HEAD, modes++;
+            set_mode(&o, HEAD, "--head", &mode_opt);
             break;
         case 'm':
             o.n = (uint64_t)cli_long("--sample", optarg, 0, 0x7fffffffL);
-            o.mode = SAMPLE, modes++;
+            set_mode(&o, SAMPLE, "--sample", &mode_opt);
+            break;
+        case 'f':
+            parse_part("--fold", optarg, &o.part, &o.parts);
+            set_mode(&o, FOLD, "--fold", &mode_opt);
             break;
         case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
         case 'S': o.stratify = 0; break;
@@ -94,10 +141,8 @@ static options parse_command_line(int argc, char **argv)
     if (argc - optind > 1)
         cli_usage_error("too many arguments (one input file at most)");
     o.path = optind < argc ? argv[optind] : NULL;
-    if (modes > 1)
-        cli_usage_error("--head and --sample exclude each other");
-    if (modes && ratio_given)
-        cli_usage_error("--ratio does not go with --head or --sample");
+    if (mode_opt && ratio_given)
+        cli_usage_error("--ratio does not go with %s", mode_opt);
     if (o.mode == RATIO && !o.other)
         cli_usage_error(ratio_given ? "--ratio needs -O FILE for the held-out records"
                                     : "the default split (--ratio 0.1) needs -O FILE for the held-out records; "
@@ -286,8 +331,21 @@ static int cmp_remainder(const void *a, const void *b)
     return x < y ? -1 : x > y;           /* then group order: deterministic */
 }
 
-/* Mark `k` of the records selected (sel[i] = 1). */
-static int choose(const options *o, const records *rs, size_t k, unsigned char *sel, err *e)
+/* The records by group, each group's members in input order: labels 0..k-1,
+ * then the unlabelled; one group of all records when not stratifying. */
+typedef struct groups {
+    size_t n;   /* number of groups */
+    group *g;   /* [n] */
+    size_t *idx; /* storage for every group's member indices */
+} groups;
+
+static void groups_free(groups *gs)
+{
+    free(gs->g), free(gs->idx);
+    gs->g = NULL, gs->idx = NULL;
+}
+
+static int groups_make(const options *o, const records *rs, groups *gs, err *e)
 {
     size_t ngroups = 1;
     if (o->stratify)
@@ -298,10 +356,9 @@ static int choose(const options *o, const records *rs, size_t k, unsigned char *
         return err_set(e, "%s: labels up to %zu: too many classes to stratify (use --no-stratify)",
                        cli_name(o->path), ngroups - 2);
     group *g = calloc(ngroups, sizeof *g);
-    group **order = calloc(ngroups, sizeof *order);
     size_t *idx = malloc((rs->n ? rs->n : 1) * sizeof *idx);
-    if (!g || !order || !idx) {
-        free(g), free(order), free(idx);
+    if (!g || !idx) {
+        free(g), free(idx);
         return err_set(e, "out of memory");
     }
 #define GROUP_OF(i) (o->stratify ? (rs->labels[i] < 0 ? ngroups - 1 : (size_t)rs->labels[i]) : 0)
@@ -318,6 +375,23 @@ static int choose(const options *o, const records *rs, size_t k, unsigned char *
         gi->idx[gi->n++] = i;
     }
 #undef GROUP_OF
+    gs->n = ngroups, gs->g = g, gs->idx = idx;
+    return 0;
+}
+
+/* Mark `k` of the records selected (sel[i] = 1). */
+static int choose(const options *o, const records *rs, size_t k, unsigned char *sel, err *e)
+{
+    groups gs;
+    if (groups_make(o, rs, &gs, e) < 0)
+        return -1;
+    size_t ngroups = gs.n;
+    group *g = gs.g;
+    group **order = calloc(ngroups, sizeof *order);
+    if (!order) {
+        groups_free(&gs);
+        return err_set(e, "out of memory");
+    }
     /* Quotas: floor(k * n_c / N), then the largest remainders get one more. */
     size_t given = 0;
     for (size_t c = 0; c < ngroups; c++) {
@@ -343,7 +417,36 @@ static int choose(const options *o, const records *rs, size_t k, unsigned char *
             sel[m[i]] = 1;
         }
     }
-    free(g), free(order), free(idx);
+    free(order);
+    groups_free(&gs);
+    return 0;
+}
+
+/* Mark the records of fold o->part of o->parts selected. Each group is
+ * shuffled (Fisher-Yates, groups in order) and dealt to folds 0, 1, .., K-1
+ * in turn, the deal carrying on from one group to the next: every group is
+ * spread as evenly as it can be, and the folds' sizes differ by at most one. */
+static int choose_fold(const options *o, const records *rs, unsigned char *sel, size_t *nsel, err *e)
+{
+    groups gs;
+    if (groups_make(o, rs, &gs, e) < 0)
+        return -1;
+    rng rg;
+    rng_seed(&rg, o->seed);
+    uint64_t fold = 0, want = o->part - 1;
+    *nsel = 0;
+    for (size_t c = 0; c < gs.n; c++) {
+        size_t *m = gs.g[c].idx, n = gs.g[c].n;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = i + (size_t)rng_below(&rg, n - i);
+            size_t t = m[i];
+            m[i] = m[j], m[j] = t;
+            sel[m[i]] = fold == want;
+            *nsel += fold == want;
+            fold = fold + 1 == o->parts ? 0 : fold + 1;
+        }
+    }
+    groups_free(&gs);
     return 0;
 }
 
@@ -353,12 +456,12 @@ static void run_buffered(const options *o, ts_reader *r)
     err e;
     if (read_all(r, &rs, &e) < 0)
         cli_die_err(&e);
-    size_t k;
+    size_t k = 0; /* --fold: counted as the folds are dealt */
     if (o->mode == SAMPLE) {
         if (o->n > rs.n)
             cli_die("--sample %llu: %s has only %zu records", (unsigned long long)o->n, cli_name(o->path), rs.n);
         k = (size_t)o->n;
-    } else {
+    } else if (o->mode == RATIO) {
         k = (size_t)(o->ratio * (double)rs.n + 0.5);
         if (k > rs.n)
             k = rs.n;
@@ -367,10 +470,10 @@ static void run_buffered(const options *o, ts_reader *r)
     sel = malloc(rs.n ? rs.n : 1);
     if (!sel)
         cli_die("out of memory");
-    if (choose(o, &rs, k, sel, &e) < 0)
+    if ((o->mode == FOLD ? choose_fold(o, &rs, sel, &k, &e) : choose(o, &rs, k, sel, &e)) < 0)
         cli_die_err(&e);
-    /* --sample: selected -> -o. --ratio: selected (held out) -> -O. */
-    int sel_to_first = o->mode == SAMPLE;
+    /* --sample, --fold: selected -> -o. --ratio: selected (held out) -> -O. */
+    int sel_to_first = o->mode != RATIO;
     ts_header h1 = *ts_header_of(r), h2 = h1;
     h1.count = sel_to_first ? k : rs.n - k;
     h2.count = rs.n - h1.count;
