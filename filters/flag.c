@@ -197,10 +197,13 @@ static options parse_command_line(int argc, char **argv)
     from_stdin += o.calibrate && strcmp(o.calibrate, "-") == 0;
     if (from_stdin > 1)
         cli_usage_error("only one input can come from stdin");
-    int nsel = o.have_threshold + o.have_budget + o.have_target + o.label_issues;
+    int nsel = o.have_threshold + o.have_budget + o.have_target;
+    if (o.label_issues && (nsel || o.report || o.calibrate))
+        cli_usage_error("--label-issues takes no --threshold, --budget, --target-accuracy, --calibrate or --report");
+    nsel += o.label_issues; /* it says what to flag */
     if (o.report) {
         if (nsel)
-            cli_usage_error("--report takes no --threshold, --budget, --target-accuracy or --label-issues");
+            cli_usage_error("--report takes no --threshold, --budget or --target-accuracy");
         if (o.images || o.thumbs || o.html || o.calibrate)
             cli_usage_error("--report writes no review sheet (no --images, --thumbs, --html, --calibrate)");
         return o;
@@ -208,9 +211,9 @@ static options parse_command_line(int argc, char **argv)
     if (o.format)
         cli_usage_error("--csv and --json go with --report");
     if (nsel == 0)
-        cli_usage_error("say what to flag: --threshold, --budget, --target-accuracy or --label-issues");
+        cli_usage_error("say what to flag: --threshold, --budget or --target-accuracy");
     if (nsel > 1)
-        cli_usage_error("--threshold, --budget, --target-accuracy and --label-issues exclude each other");
+        cli_usage_error("--threshold, --budget and --target-accuracy exclude each other");
     if (o.have_target && !o.calibrate)
         cli_usage_error("--target-accuracy needs --calibrate FILE (validation predictions; never the test set)");
     if (o.calibrate && !o.have_target)
