@@ -138,11 +138,13 @@ int main(int argc, char **argv)
     const char *outs[] = {o.output, o.flipped}, *ins[] = {o.path ? o.path : "-"};
     if (check_not_inputs(outs, 2, ins, 1, &e) < 0)
         cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.path, &e);
+    static FILE *f; /* static, as rec below: reachable when cli_die exits (quiet leak checkers) */
+    static ts_reader *rd;
+    f = ts_fopen_in(o.path, &e);
     if (!f)
         cli_die_err(&e);
     const char *name = cli_name(o.path);
-    ts_reader *rd = ts_open(f, name, &e);
+    rd = ts_open(f, name, &e);
     if (!rd)
         cli_die_err(&e);
     ts_header h = *ts_header_of(rd);
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
             cli_die("%s: --pairs %ld:%d: the stream has %u classes (0..%u)", name, c, (int)o.pair_to[c], h.nclass,
                     h.nclass - 1);
     size_t bytes = ts_payload_bytes(&h);
-    static unsigned char *rec; /* static: reachable when cli_die exits (quiet leak checkers) */
+    static unsigned char *rec;
     rec = malloc(bytes);
     if (!rec)
         cli_die("out of memory");
