@@ -42,7 +42,9 @@ setup() {
     [ "${stderr_lines[0]}" = "flag: flagged 4 of 11 records (36.36 %): label issues by confident learning, worst first by normalized-margin" ]
     [ "$(cut -d, -f1,11 "$T/th/sheet.csv" | tail -n +2 | tr '\n' ' ')" = "9,./id-000009.png 2,./id-000002.png 3,./id-000003.png 10,./id-000010.png " ]
     [ "$(ls "$T/th" | grep -c '^id-.*\.png$')" -eq 4 ]
-    grep -q '<img src="[^"]*id-000009.png"' "$T/th/sheet.html"
+    # the labelling page: the same four records in the same order, each image inline
+    [ "$(grep -o '"id": *[0-9]*' "$T/th/sheet.html" | tr -dc '0-9\n' | tr '\n' ' ')" = "9 2 3 10 " ]
+    [ "$(grep -o '"img": "data:image/png;base64,' "$T/th/sheet.html" | wc -l)" -eq 4 ]
 }
 
 @test "flag --label-issues: usage errors exit 2; unlabelled predictions exit 1" {
