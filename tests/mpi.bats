@@ -23,8 +23,13 @@ setup() {
 
 # mpirun N PROGRAM ARGS...: N processes on this host, as root too, ended if hung
 # (--foreground: a signal to timeout goes to mpirun alone, once, as Ctrl-C would)
+# Under a sanitizer build, LeakSanitizer is off for the MPI processes alone: Open MPI keeps
+# allocations of its dlopen'ed components past MPI_Finalize, reported as leaks with stacks that
+# cannot be told from ours. Our code's leaks are still checked: the same runs without MPI
+# (train -j 2 above each comparison) keep leak checking on.
 mpi() {
-    timeout --foreground 300 mpirun --oversubscribe --allow-run-as-root -np "$@"
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+        timeout --foreground 300 mpirun --oversubscribe --allow-run-as-root -np "$@"
 }
 
 @test "mpi: 2 processes x 1 thread train the model of 1 x 2 threads, byte for byte, and the same log" {
@@ -57,7 +62,7 @@ mpi() {
 
 # start a 2-process run of 3 epochs in the background, and wait for its first checkpoint
 start_run() {
-    timeout --foreground 300 mpirun --oversubscribe --allow-run-as-root -np 2 "$MPI_TRAIN" -a small -e 3 -s 7 -j 1 \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 timeout --foreground 300 mpirun --oversubscribe --allow-run-as-root -np 2 "$MPI_TRAIN" -a small -e 3 -s 7 -j 1 \
         --schedule plateau -o "$BATS_TEST_TMPDIR/m.bin" "$BIG_TS" 2> "$BATS_TEST_TMPDIR/err" &
     pid=$!
     for _ in $(seq 600); do [ -e "$BATS_TEST_TMPDIR/m.bin.ckpt" ] && break; sleep 0.1; done
