@@ -80,8 +80,11 @@ static void parse_command_line(int argc, char **argv, cmdline *o)
         default: cli_std_option(ch, usage);
         }
     }
-    const int nargs = cli_operands(argc, argv, 1, 2, "MODEL",
-                                   "MODEL and one input file at most; --tta takes its views as --tta=flip,shift");
+    int nargs = argc - optind;
+    if (nargs < 1)
+        cli_usage_error("missing MODEL");
+    if (nargs > 2) /* cli_operands' message would not say how --tta takes its views */
+        cli_usage_error("too many arguments (MODEL and one input file at most; --tta takes its views as --tta=flip,shift)");
     o->model = argv[optind], o->input = nargs == 2 ? argv[optind + 1] : NULL;
     if (o->threads == 0)
         o->threads = net_default_threads();
