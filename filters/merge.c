@@ -535,9 +535,7 @@ static void emit_stream(const options *o, const sheet *s)
     h.nclass = (uint32_t)s->t->k;
     h.count = TS_COUNT_UNKNOWN;
     atomic_file af;
-    if (af_open(&af, o->emit, &e) < 0)
-        cli_die_err(&e);
-    ts_writer *w = ts_create(af.f, cli_name(o->emit), &h, &e);
+    ts_writer *w = ts_create(cli_open_output(&af, o->emit, NULL, 0), cli_name(o->emit), &h, &e);
     if (!w)
         cli_die_err(&e);
     uint32_t id;
@@ -570,8 +568,9 @@ static void emit_stream(const options *o, const sheet *s)
                 cli_die("%s: no image for reviewed id %u (not the image stream the predictions came from?)", name,
                         s->t->r[i].id);
         }
-    if (ts_finish(w, &e) < 0 || af_commit(&af, &e) < 0)
+    if (ts_finish(w, &e) < 0)
         cli_die_err(&e);
+    cli_commit_output(&af);
     ts_close(rd);
     if (f != stdin)
         fclose(f);
