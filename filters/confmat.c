@@ -483,10 +483,7 @@ int main(int argc, char **argv)
     const char *outs[] = {o.png}, *ins[] = {o.path ? o.path : "-"};
     if (check_not_inputs(outs, 1, ins, 1, &e) < 0)
         cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *r = ts_open(f, name, &e);
+    ts_reader *r = ts_open_path(o.path, &e);
     if (!r)
         cli_die_err(&e);
     const ts_header *h = ts_header_of(r);
@@ -519,8 +516,6 @@ int main(int argc, char **argv)
     if (!t.n)
         cli_die("%s: no records (nothing to evaluate)", name);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
 
     if (o.png) /* first: a picture that cannot be written fails before any report is printed */
         write_png(&t, o.png);

@@ -509,10 +509,7 @@ static void emit_stream(const options *o, const sheet *s)
 {
     err e;
     const char *name = cli_name(o->images);
-    FILE *f = ts_fopen_in(o->images, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *rd = ts_open(f, name, &e);
+    ts_reader *rd = ts_open_path(o->images, &e);
     if (!rd)
         cli_die_err(&e);
     ts_header h = *ts_header_of(rd);
@@ -572,8 +569,6 @@ static void emit_stream(const options *o, const sheet *s)
         cli_die_err(&e);
     cli_commit_output(&af);
     ts_close(rd);
-    if (f != stdin)
-        fclose(f);
     free(img), free(done);
     fprintf(stderr, "%s: %s: %zu reviewed images with their final labels\n", cli_prog, cli_name(o->emit), written);
 }

@@ -143,8 +143,7 @@ static void calibrate_int8(network *n, net_work *w, int batch, const char *path,
 {
     enum { CALIBRATION_RECORDS = 2560 };
     err e;
-    FILE *f = ts_fopen_in(path, &e);
-    ts_reader *r = f ? ts_open(f, path, &e) : NULL;
+    ts_reader *r = ts_open_path(path, &e);
     if (!r)
         cli_die_err(&e);
     check_stream(ts_header_of(r), n, path, model);
@@ -166,7 +165,6 @@ static void calibrate_int8(network *n, net_work *w, int batch, const char *path,
     if (done == 0)
         cli_die("%s: no records to calibrate int8 on", path);
     ts_close(r);
-    fclose(f);
     if (net_quantize_int8(n, lo, hi, &e) < 0)
         cli_die_err(&e);
     free(lo), free(hi);
@@ -213,9 +211,8 @@ int main(int argc, char **argv)
     free(meta);
     if (!o.no_fold && net_fold_batchnorm(n, &e) < 0)
         cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.input, &e);
     const char *name = cli_name(o.input);
-    ts_reader *r = f ? ts_open(f, name, &e) : NULL;
+    ts_reader *r = ts_open_path(o.input, &e);
     if (!r)
         cli_die_err(&e);
     const ts_header *h = ts_header_of(r);

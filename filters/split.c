@@ -564,10 +564,7 @@ int main(int argc, char **argv)
     options o = parse_command_line(argc, argv);
     check_paths(&o);
     err e;
-    FILE *f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *r = ts_open(f, cli_name(o.path), &e);
+    ts_reader *r = ts_open_path(o.path, &e);
     if (!r)
         cli_die_err(&e);
     if (o.mode == HEAD)
@@ -577,7 +574,5 @@ int main(int argc, char **argv)
     else
         run_buffered(&o, r);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
     return 0;
 }

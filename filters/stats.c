@@ -961,8 +961,7 @@ static int merge_reports(stats *s, options *o, err *e)
 
 static int read_stream(stats *s, const options *o, err *e)
 {
-    FILE *f = ts_fopen_in(o->path, e);
-    ts_reader *r = f ? ts_open(f, cli_name(o->path), e) : NULL;
+    ts_reader *r = ts_open_path(o->path, e);
     if (!r || stats_init(s, o, ts_header_of(r), e) < 0)
         return -1; /* main exits: nothing to close */
     enum { CHUNK = 256 };
@@ -980,8 +979,6 @@ static int read_stream(stats *s, const options *o, err *e)
                 return -1;
     free(buf);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
     return got < 0 ? -1 : 0;
 }
 

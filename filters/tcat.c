@@ -68,7 +68,6 @@ static options parse_command_line(int argc, char **argv)
 
 typedef struct input {
     const char *name;
-    FILE *f;
     ts_reader *r;
 } input;
 
@@ -84,7 +83,7 @@ static input *open_inputs(const options *o, ts_header *out, err *e)
     char want[64], got[64];
     for (int i = 0; i < o->npaths; i++) {
         in[i].name = cli_name(o->paths[i]);
-        if (!(in[i].f = ts_fopen_in(o->paths[i], e)) || !(in[i].r = ts_open(in[i].f, in[i].name, e)))
+        if (!(in[i].r = ts_open_path(o->paths[i], e)))
             return NULL; /* main exits: the other inputs need no closing */
         const ts_header *h = ts_header_of(in[i].r);
         if (i == 0) {
@@ -166,8 +165,6 @@ int main(int argc, char **argv)
         if (copy_stream(&in[i], o.offset_ids ? ts_records_written(w) : 0, w, buf, batch, &e) < 0)
             fail(&af, w, &e);
         ts_close(in[i].r);
-        if (in[i].f != stdin)
-            fclose(in[i].f);
     }
     if (ts_finish(w, &e) < 0) {
         if (!af.is_stdout)
