@@ -13,6 +13,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "confidence.h"
+#include "label_issues.h"
 #include "png_image.h"
 #include "pred_table.h"
 #include "review_csv.h"
@@ -33,6 +34,10 @@ static const char usage[] =
     "  -a, --target-accuracy A    the fewest records whose removal leaves the rest at accuracy >= A,\n"
     "                             chosen on --calibrate's validation stream, applied as a threshold\n"
     "  -c, --calibrate FILE       labelled validation predictions for --target-accuracy\n"
+    "      --label-issues[=RANK]  the records whose given label is probably wrong, by confident\n"
+    "                             learning on out-of-fold predictions (pipelines/crossval), worst\n"
+    "                             first by RANK: self-confidence or normalized-margin\n"
+    "                             [self-confidence]; the estimated noise matrix goes to stderr\n"
     "  -s, --score KIND           top1, margin or entropy [top1]\n"
     "\n"
     "Output:\n"
@@ -74,6 +79,8 @@ typedef struct options {
     int budget_pct;
     const char *calibrate;
     conf_kind kind;
+    int label_issues; /* --label-issues, ranking its suspects by li_rank */
+    li_rank li_rank;
     const char *output, *class_names, *images, *thumbs, *html;
     long thumb_scale;
     int show_label; /* --html: show the given label */
@@ -85,7 +92,7 @@ typedef struct options {
     const char *xlsx;
 } options;
 
-enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON, OPT_SHOW_LABEL, OPT_XLSX };
+enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON, OPT_SHOW_LABEL, OPT_XLSX, OPT_LABEL_ISSUES };
 
 static void parse_budget(options *o, const char *s)
 {
@@ -134,6 +141,7 @@ static options parse_command_line(int argc, char **argv)
         {"budget", required_argument, 0, 'b'},
         {"target-accuracy", required_argument, 0, 'a'},
         {"calibrate", required_argument, 0, 'c'},
+        {"label-issues", optional_argument, 0, OPT_LABEL_ISSUES},
         {"score", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'},
         {"class-names", required_argument, 0, 'n'},
@@ -159,6 +167,12 @@ static options parse_command_line(int argc, char **argv)
         case 'b': o.have_budget = 1; parse_budget(&o, optarg); break;
         case 'a': o.have_target = 1; o.target = cli_double("--target-accuracy", optarg, 0, 1); break;
         case 'c': o.calibrate = optarg; break;
+        case OPT_LABEL_ISSUES:
+            o.label_issues = 1;
+            if (optarg && (k = li_rank_parse(optarg)) < 0)
+                cli_usage_error("--label-issues: expected self-confidence or normalized-margin, got '%s'", optarg);
+            o.li_rank = optarg ? (li_rank)k : LI_SELF_CONFIDENCE;
+            break;
         case 's':
             if ((k = conf_kind_parse(optarg)) < 0)
                 cli_usage_error("--score: expected top1, margin or entropy, got '%s'", optarg);
@@ -198,6 +212,9 @@ static options parse_command_line(int argc, char **argv)
     if (o.xlsx && (o.report || !o.images))
         cli_usage_error(o.report ? "--report writes no review sheet (no --xlsx)"
                                  : "--xlsx needs --images (the image stream the predictions came from)");
+    if (o.label_issues && (nsel || o.report || o.calibrate))
+        cli_usage_error("--label-issues takes no --threshold, --budget, --target-accuracy, --calibrate or --report");
+    nsel += o.label_issues; /* it says what to flag */
     if (o.report) {
         if (nsel)
             cli_usage_error("--report takes no --threshold, --budget or --target-accuracy");
@@ -424,7 +441,7 @@ static void write_thumbs(const thumb_set *th, const options *o, int created)
     const size_t m = th->m, payload = th->payload, S = th->S;
     const uint32_t H = th->H, W = th->W, C = th->C;
     err e;
-    char path[4200];
+    char path[FM_PATH_MAX];
     for (size_t i = 0; i < m; i++) {
         const unsigned char *src = kept + i * payload;
         for (size_t y = 0; y < (size_t)H * S; y++)
@@ -472,7 +489,7 @@ static void relative_path(char *out, size_t len, const char *target, const char 
  * the current directory when file is NULL). */
 static void thumbs_from(char *out, size_t len, const char *thumbs, const char *file)
 {
-    char dir[4096], real_thumbs[PATH_MAX], real_dir[PATH_MAX];
+    char dir[FM_PATH_MAX], real_thumbs[PATH_MAX], real_dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", file ? file : ".");
     if (file) {
         char *slash = strrchr(dir, '/');
@@ -506,7 +523,7 @@ static void put_name_field(FILE *f, const char *s)
 static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_classes *cl, const conf_item *it,
                       size_t m)
 {
-    char rel[4096] = "";
+    char rel[FM_PATH_MAX] = "";
     if (o->thumbs)
         thumbs_from(rel, sizeof rel, o->thumbs, o->output);
     fputs("id,", f);
@@ -529,7 +546,7 @@ static void write_csv(FILE *f, const options *o, const pred_table *t, const rc_c
         put_name_field(f, cl->names[r->c2]);
         fprintf(f, "%.6f,%.6f,", r->p2, r->score[o->kind]);
         if (o->thumbs) {
-            char img[4200];
+            char img[FM_PATH_MAX];
             snprintf(img, sizeof img, "%s/" THUMB_NAME, rel, r->id);
             rc_put_field(f, img);
         }
@@ -664,7 +681,15 @@ static void review_sheet(const options *o)
     conf_item *it = items_of(&t, o->kind);
     size_t m = 0;
     char rule[160];
-    if (o->have_budget) {
+    static li_estimate li; /* static: reachable when an error exits (quiet leak checkers) */
+    if (o->label_issues) {
+        need_labels(&t, o->path, "--label-issues");
+        if (li_flag(&li, &t, o->li_rank, it, &e) < 0)
+            cli_die_err(&e);
+        m = li.nissues;
+        snprintf(rule, sizeof rule, "label issues by confident learning, worst first by %s",
+                 li_rank_name(o->li_rank));
+    } else if (o->have_budget) {
         m = o->budget_pct ? conf_budget_count(o->budget, t.n) : (o->budget > (double)t.n ? t.n : (size_t)o->budget);
         char last[96] = "";
         if (m > 0)
@@ -685,7 +710,7 @@ static void review_sheet(const options *o)
     if ((o->thumbs || o->html || o->xlsx) && m > 0) {
         read_thumbs(&th, o, &t, it, m);
         for (size_t i = 0; o->thumbs && i < m; i++) { /* an input may sit in DIR under a thumbnail's name */
-            char path[4200];
+            char path[FM_PATH_MAX];
             snprintf(path, sizeof path, "%s/" THUMB_NAME, o->thumbs, th.want[i].id);
             const char *thumb[] = {path};
             if (check_not_inputs(thumb, 1, ins, 4, &e) < 0)
@@ -734,6 +759,11 @@ static void review_sheet(const options *o)
                         "%.2f %% right\n",
                 cli_prog, caught, wrong, t.n - m,
                 t.n > m ? 100.0 * (double)(t.n - m - (wrong - caught)) / (double)(t.n - m) : 100.0);
+    }
+    if (o->label_issues) {
+        fputc('\n', stderr);
+        li_report(stderr, &li, (const char *const *)cl.names);
+        li_estimate_free(&li);
     }
     free(it);
     rc_classes_free(&cl);

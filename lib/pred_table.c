@@ -34,7 +34,8 @@ static int load(pred_table *t, const char *path, const char *name, err *e)
     float *p = malloc((size_t)k * sizeof *p);
     size_t cap = 1024;
     t->r = malloc(cap * sizeof *t->r);
-    if (!p || !t->r) {
+    t->p = malloc(cap * (size_t)k * sizeof *t->p);
+    if (!p || !t->r || !t->p) {
         free(p);
         ts_close(rd);
         return err_set(e, "out of memory");
@@ -75,7 +76,14 @@ static int load(pred_table *t, const char *path, const char *name, err *e)
                 break;
             }
             t->r = nr;
+            float *np = realloc(t->p, cap * (size_t)k * sizeof *np);
+            if (!np) {
+                rc = err_set(e, "out of memory");
+                break;
+            }
+            t->p = np;
         }
+        memcpy(t->p + t->n * (size_t)k, p, (size_t)k * sizeof *p);
         pred_rec *r = &t->r[t->n++];
         r->id = id;
         r->label = label;
@@ -138,6 +146,7 @@ long pred_table_find(const pred_table *t, uint32_t id)
 void pred_table_free(pred_table *t)
 {
     free(t->r);
+    free(t->p);
     free(t->by_id);
     memset(t, 0, sizeof *t);
 }

@@ -1,7 +1,7 @@
 /* pred_table.h - a prediction stream held in memory, small per record:
  * id, true label, top class and runner-up with their probabilities, and
- * every confidence score. What flag and merge need; the probability
- * vectors themselves are not kept.
+ * every confidence score: what flag and merge need; and the probability
+ * vectors themselves (n x k floats), which confident learning needs.
  *
  * A prediction stream is f32, rank 1, dims[0] = K >= 2 classes, nclass 0 or
  * K, payload = probabilities (finite, 0..1, summing to 1 within 1e-3), ids
@@ -29,6 +29,7 @@ typedef struct pred_table {
     int labelled;   /* 1 if every record has a true label */
     size_t n;
     pred_rec *r;    /* in stream order */
+    float *p;       /* (n,k) probabilities, in stream order */
     uint32_t *by_id; /* indices into r, sorted by id */
 } pred_table;
 
