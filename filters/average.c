@@ -24,7 +24,6 @@ enum { BATCH = 256 };
 
 typedef struct input {
     const char *name;
-    FILE *f;
     ts_reader *r;
     uint32_t *ids;
     int32_t *labels;
@@ -53,7 +52,7 @@ static void open_input(input *in, int i, const char *path)
 {
     err e;
     in[i].name = cli_name(path);
-    if (!(in[i].f = ts_fopen_in(path, &e)) || !(in[i].r = ts_open(in[i].f, in[i].name, &e)))
+    if (!(in[i].r = ts_open_path(path, &e)))
         cli_die_err(&e);
     const ts_header *h = ts_header_of(in[i].r), *h0 = ts_header_of(in[0].r);
     if (h->dtype != TS_F32 || h->rank != 1)
@@ -141,8 +140,6 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     for (int i = 0; i < o.n; i++) {
         ts_close(in[i].r);
-        if (in[i].f != stdin)
-            fclose(in[i].f);
         free(in[i].ids), free(in[i].labels), free(in[i].x);
     }
     free(in);

@@ -8,7 +8,6 @@
  * weighted averages run over those. The confusion matrix shows all K.
  * The predicted class is the argmax; ties go to the lowest class index.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +36,7 @@ static const char usage[] =
     "  -d, --digits D      digits in the classification report [2]\n"
     "  -c, --csv           print the confusion matrix as CSV instead of the text report\n"
     "  -j, --json          print every figure as JSON instead of the text report\n"
-    "  -P, --png FILE      also draw the confusion matrix as a heatmap (row-normalised) into FILE\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "  -P, --png FILE      also draw the confusion matrix as a heatmap (row-normalised) into FILE\n" CLI_STD_HELP
     "\n"
     "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
 
@@ -59,11 +56,10 @@ static options parse_command_line(int argc, char **argv)
         {"pairs", required_argument, 0, 'p'}, {"top-k", required_argument, 0, 't'},
         {"digits", required_argument, 0, 'd'}, {"csv", no_argument, 0, 'c'},
         {"json", no_argument, 0, 'j'},         {"png", required_argument, 0, 'P'},
-        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        CLI_STD_LONG,
     };
     int ch, nfmt = 0;
-    while ((ch = getopt_long(argc, argv, "p:t:d:cjP:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "p:t:d:cjP:" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 'p': o.pairs = cli_long("--pairs", optarg, 0, 1000000); break;
         case 't': o.topk = cli_long("--top-k", optarg, 1, MAX_CLASSES); break;
@@ -75,16 +71,12 @@ static options parse_command_line(int argc, char **argv)
                 cli_usage_error("--png: give a file name (stdout gets the report)");
             o.png = optarg;
             break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
     if (nfmt > 1)
         cli_usage_error("--csv and --json exclude each other");
-    if (argc - optind > 1)
-        cli_usage_error("too many arguments (one input file at most)");
-    o.path = optind < argc ? argv[optind] : NULL;
+    o.path = cli_operands(argc, argv, 0, 1, NULL, "one input file") ? argv[optind] : NULL;
     return o;
 }
 
@@ -491,10 +483,7 @@ int main(int argc, char **argv)
     const char *outs[] = {o.png}, *ins[] = {o.path ? o.path : "-"};
     if (check_not_inputs(outs, 1, ins, 1, &e) < 0)
         cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *r = ts_open(f, name, &e);
+    ts_reader *r = ts_open_path(o.path, &e);
     if (!r)
         cli_die_err(&e);
     const ts_header *h = ts_header_of(r);
@@ -527,8 +516,6 @@ int main(int argc, char **argv)
     if (!t.n)
         cli_die("%s: no records (nothing to evaluate)", name);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
 
     if (o.png) /* first: a picture that cannot be written fails before any report is printed */
         write_png(&t, o.png);

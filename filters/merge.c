@@ -2,7 +2,6 @@
  * the prediction stream, and write every record's final label and where it
  * came from; optionally the reviewed images as a labelled stream, to train on. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,25 +61,20 @@ static options parse_command_line(int argc, char **argv)
     static const struct option longs[] = {
         {"reviews", required_argument, 0, 'r'},     {"output", required_argument, 0, 'o'},
         {"class-names", required_argument, 0, 'n'}, {"images", required_argument, 0, 'i'},
-        {"emit-stream", required_argument, 0, 'e'}, {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},           {0, 0, 0, 0},
+        {"emit-stream", required_argument, 0, 'e'}, CLI_STD_LONG,
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "r:o:n:i:e:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:o:n:i:e:" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 'r': o.reviews = optarg; break;
         case 'o': o.output = optarg; break;
         case 'n': o.class_names = optarg; break;
         case 'i': o.images = optarg; break;
         case 'e': o.emit = optarg; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("too many arguments (one prediction stream at most)");
-    o.path = optind < argc ? argv[optind] : NULL;
+    o.path = cli_operands(argc, argv, 0, 1, NULL, "one prediction stream") ? argv[optind] : NULL;
     if (!o.reviews)
         cli_usage_error("--reviews FILE is required (the reviewed sheet)");
     int from_stdin = strcmp(o.reviews, "-") == 0;
@@ -515,10 +509,7 @@ static void emit_stream(const options *o, const sheet *s)
 {
     err e;
     const char *name = cli_name(o->images);
-    FILE *f = ts_fopen_in(o->images, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *rd = ts_open(f, name, &e);
+    ts_reader *rd = ts_open_path(o->images, &e);
     if (!rd)
         cli_die_err(&e);
     ts_header h = *ts_header_of(rd);
@@ -541,9 +532,7 @@ static void emit_stream(const options *o, const sheet *s)
     h.nclass = (uint32_t)s->t->k;
     h.count = TS_COUNT_UNKNOWN;
     atomic_file af;
-    if (af_open(&af, o->emit, &e) < 0)
-        cli_die_err(&e);
-    ts_writer *w = ts_create(af.f, cli_name(o->emit), &h, &e);
+    ts_writer *w = ts_create(cli_open_output(&af, o->emit, NULL, 0), cli_name(o->emit), &h, &e);
     if (!w)
         cli_die_err(&e);
     uint32_t id;
@@ -576,11 +565,10 @@ static void emit_stream(const options *o, const sheet *s)
                 cli_die("%s: no image for reviewed id %u (not the image stream the predictions came from?)", name,
                         s->t->r[i].id);
         }
-    if (ts_finish(w, &e) < 0 || af_commit(&af, &e) < 0)
+    if (ts_finish(w, &e) < 0)
         cli_die_err(&e);
+    cli_commit_output(&af);
     ts_close(rd);
-    if (f != stdin)
-        fclose(f);
     free(img), free(done);
     fprintf(stderr, "%s: %s: %zu reviewed images with their final labels\n", cli_prog, cli_name(o->emit), written);
 }
@@ -625,19 +613,9 @@ int main(int argc, char **argv)
         cli_die("out of memory (%d classes, %zu records)", t.k, t.n);
     if (o.emit)
         emit_stream(&o, &s);
-    if (o.output) {
-        atomic_file af;
-        if (af_open(&af, o.output, &e) < 0)
-            cli_die_err(&e);
-        write_final(af.f, &s);
-        if (af_commit(&af, &e) < 0)
-            cli_die_err(&e);
-    } else {
-        write_final(stdout, &s);
-        /* a write error on stdout is reported now, not after the summary says all went well */
-        if (fflush(stdout) != 0 || ferror(stdout))
-            cli_die("write error on <stdout>: %s", strerror(errno));
-    }
+    atomic_file af;
+    write_final(cli_open_output(&af, o.output, NULL, 0), &s); /* inputs checked above, with --emit-stream */
+    cli_commit_output(&af);
     report(&s, from, to, pairs);
     free(from), free(to), free(pairs);
     free(s.line);

@@ -1,5 +1,4 @@
 /* predict - class probabilities for every record of an image stream. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,7 @@ static const char usage[] =
     "                      (same classes, probabilities within about 1e-6)\n"
     "      --int8 FILE     int8 convolutions (all but the first), their input ranges\n"
     "                      calibrated on the first 2560 records of the stream FILE\n"
-    "      --summary       print the model summary and how it was trained, and exit\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "      --summary       print the model summary and how it was trained, and exit\n" CLI_STD_HELP
     "\n"
     "Example: csv2tensor < fashion-mnist_test.csv | predict model.bin | confmat\n";
 
@@ -51,14 +48,13 @@ static void parse_command_line(int argc, char **argv, cmdline *o)
         {"tta", optional_argument, 0, O_TTA},  {"summary", no_argument, 0, O_SUMMARY},
         {"conv", required_argument, 0, O_CONV}, {"no-fold", no_argument, 0, O_NO_FOLD},
         {"int8", required_argument, 0, O_INT8},
-        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        CLI_STD_LONG,
     };
     memset(o, 0, sizeof *o);
     o->batch = 256, o->conv = CONV_AUTO;
     int ch;
     err e;
-    while ((ch = getopt_long(argc, argv, "b:j:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "b:j:" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 'b': o->batch = (int)cli_long("--batch", optarg, 1, 65536); break;
         case 'j': o->threads = (int)cli_long("--threads", optarg, 1, 256); break;
@@ -81,15 +77,13 @@ static void parse_command_line(int argc, char **argv, cmdline *o)
             o->int8 = optarg;
             break;
         case O_SUMMARY: o->summary = 1; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
     int nargs = argc - optind;
     if (nargs < 1)
         cli_usage_error("missing MODEL");
-    if (nargs > 2)
+    if (nargs > 2) /* cli_operands' message would not say how --tta takes its views */
         cli_usage_error("too many arguments (MODEL and one input file at most; --tta takes its views as --tta=flip,shift)");
     o->model = argv[optind], o->input = nargs == 2 ? argv[optind + 1] : NULL;
     if (o->threads == 0)
@@ -149,8 +143,7 @@ static void calibrate_int8(network *n, net_work *w, int batch, const char *path,
 {
     enum { CALIBRATION_RECORDS = 2560 };
     err e;
-    FILE *f = ts_fopen_in(path, &e);
-    ts_reader *r = f ? ts_open(f, path, &e) : NULL;
+    ts_reader *r = ts_open_path(path, &e);
     if (!r)
         cli_die_err(&e);
     check_stream(ts_header_of(r), n, path, model);
@@ -172,7 +165,6 @@ static void calibrate_int8(network *n, net_work *w, int batch, const char *path,
     if (done == 0)
         cli_die("%s: no records to calibrate int8 on", path);
     ts_close(r);
-    fclose(f);
     if (net_quantize_int8(n, lo, hi, &e) < 0)
         cli_die_err(&e);
     free(lo), free(hi);
@@ -219,9 +211,8 @@ int main(int argc, char **argv)
     free(meta);
     if (!o.no_fold && net_fold_batchnorm(n, &e) < 0)
         cli_die_err(&e);
-    FILE *f = ts_fopen_in(o.input, &e);
     const char *name = cli_name(o.input);
-    ts_reader *r = f ? ts_open(f, name, &e) : NULL;
+    ts_reader *r = ts_open_path(o.input, &e);
     if (!r)
         cli_die_err(&e);
     const ts_header *h = ts_header_of(r);

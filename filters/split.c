@@ -11,7 +11,6 @@
  * states the count (it seeks in a file, reads and skips on a pipe).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +37,7 @@ static const char usage[] =
     "                      once (stratified unless --no-stratify); -O gets the other K-1\n"
     "  -k, --shard I/K     select the I-th (1..K) of K contiguous ranges of records; no -O\n"
     "  -s, --seed N        random seed: the same seed gives the same split on any machine [0]\n"
-    "  -S, --no-stratify   draw from the whole stream, not class by class\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "  -S, --no-stratify   draw from the whole stream, not class by class\n" CLI_STD_HELP
     "\n"
     "Held-out count: round(R x records) (halves round up), or exactly N for --sample. Stratified:\n"
     "each label (and the unlabelled records as one more group) gives its share, rounded by the\n"
@@ -117,11 +114,10 @@ static options parse_command_line(int argc, char **argv)
         {"ratio", required_argument, 0, 'r'},  {"head", required_argument, 0, 'n'},
         {"sample", required_argument, 0, 'm'}, {"fold", required_argument, 0, 'f'},
         {"shard", required_argument, 0, 'k'},  {"seed", required_argument, 0, 's'},
-        {"no-stratify", no_argument, 0, 'S'},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0},
+        {"no-stratify", no_argument, 0, 'S'},  CLI_STD_LONG,
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:O:r:n:m:f:k:s:ShV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:O:r:n:m:f:k:s:S" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 'o': o.out = optarg; break;
         case 'O': o.other = optarg; break;
@@ -147,14 +143,10 @@ static options parse_command_line(int argc, char **argv)
             break;
         case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
         case 'S': o.stratify = 0; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("too many arguments (one input file at most)");
-    o.path = optind < argc ? argv[optind] : NULL;
+    o.path = cli_operands(argc, argv, 0, 1, NULL, "one input file") ? argv[optind] : NULL;
     if (mode_opt && ratio_given)
         cli_usage_error("--ratio does not go with %s", mode_opt);
     if (o.mode == SHARD && o.other)
@@ -572,10 +564,7 @@ int main(int argc, char **argv)
     options o = parse_command_line(argc, argv);
     check_paths(&o);
     err e;
-    FILE *f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    ts_reader *r = ts_open(f, cli_name(o.path), &e);
+    ts_reader *r = ts_open_path(o.path, &e);
     if (!r)
         cli_die_err(&e);
     if (o.mode == HEAD)
@@ -585,7 +574,5 @@ int main(int argc, char **argv)
     else
         run_buffered(&o, r);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
     return 0;
 }

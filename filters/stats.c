@@ -10,7 +10,6 @@
  * shards into the report of the whole stream.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,11 +97,10 @@ static options parse_command_line(int argc, char **argv)
         {"bins", required_argument, 0, 'b'},  {"range", required_argument, 0, 'r'},
         {"png-dir", required_argument, 0, 'p'}, {"grid", required_argument, 0, 'g'},
         {"scale", required_argument, 0, 's'}, {"merge", no_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        CLI_STD_LONG,
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:mhV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c::j::b:r:p:g:s:m" CLI_STD_SHORT, longs, NULL)) != -1) {
         switch (ch) {
         case 'c': /* --csv=- is stdout: the same as --csv */
             if (optarg && strcmp(optarg, "-") != 0)
@@ -141,9 +139,7 @@ static options parse_command_line(int argc, char **argv)
             picture_opt = "--scale";
             break;
         case 'm': o.merge = 1; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
     }
     if (o.merge) {
@@ -153,11 +149,7 @@ static options parse_command_line(int argc, char **argv)
         if (optind == argc)
             cli_usage_error("--merge needs the JSON reports to merge (stats --json of each part)");
         o.reports = (const char *const *)argv + optind;
-        o.nreports = argc - optind;
-        int stdin_used = 0;
-        for (int i = 0; i < o.nreports; i++)
-            if (strcmp(o.reports[i], "-") == 0 && stdin_used++)
-                cli_usage_error("standard input (-) given more than once");
+        o.nreports = cli_operands(argc, argv, 1, argc, NULL, NULL);
         return o;
     }
     if (argc - optind > 1)
@@ -714,13 +706,11 @@ static void report_json(FILE *f, const stats *s)
 
 typedef void report_fn(FILE *f, const stats *s);
 
-static int report_to_file(const char *path, report_fn *fn, const stats *s, err *e)
+static void report_to_file(const char *path, report_fn *fn, const stats *s)
 {
     atomic_file af;
-    if (af_open(&af, path, e) < 0)
-        return -1;
-    fn(af.f, s);
-    return af_commit(&af, e);
+    fn(cli_open_output(&af, path, NULL, 0), s); /* inputs checked in main, with the pictures */
+    cli_commit_output(&af);
 }
 
 /* ---- --merge: the reports of a stream's parts, added up ------------------ */
@@ -971,8 +961,7 @@ static int merge_reports(stats *s, options *o, err *e)
 
 static int read_stream(stats *s, const options *o, err *e)
 {
-    FILE *f = ts_fopen_in(o->path, e);
-    ts_reader *r = f ? ts_open(f, cli_name(o->path), e) : NULL;
+    ts_reader *r = ts_open_path(o->path, e);
     if (!r || stats_init(s, o, ts_header_of(r), e) < 0)
         return -1; /* main exits: nothing to close */
     enum { CHUNK = 256 };
@@ -990,8 +979,6 @@ static int read_stream(stats *s, const options *o, err *e)
                 return -1;
     free(buf);
     ts_close(r);
-    if (f != stdin)
-        fclose(f);
     return got < 0 ? -1 : 0;
 }
 
@@ -1158,10 +1145,10 @@ int main(int argc, char **argv)
 
     if (s.pictures && write_pictures(&s, &e) < 0)
         cli_die_err(&e);
-    if (o.json_path && report_to_file(o.json_path, report_json, &s, &e) < 0)
-        cli_die_err(&e);
-    if (o.csv_path && report_to_file(o.csv_path, report_csv, &s, &e) < 0)
-        cli_die_err(&e);
+    if (o.json_path)
+        report_to_file(o.json_path, report_json, &s);
+    if (o.csv_path)
+        report_to_file(o.csv_path, report_csv, &s);
     if (o.format == 'j')
         report_json(stdout, &s);
     else if (o.format == 'c')

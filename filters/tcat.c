@@ -8,12 +8,9 @@
  * --offset-ids, shifted past the records before them, for chunks of one CSV
  * converted separately).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "atomic_file.h"
 #include "cli.h"
 #include "tensor_stream.h"
 
@@ -26,9 +23,7 @@ static const char usage[] =
     "  -o, --output FILE   write the joined stream to FILE ('-' = stdout) [-]\n"
     "  -i, --offset-ids    add to each input's ids the number of records before it: streams\n"
     "                      made separately from consecutive chunks of one CSV (ids from 0 in\n"
-    "                      each) get the ids one csv2tensor run over the whole CSV gives [off]\n"
-    "  -h, --help          show this help and exit\n"
-    "  -V, --version       show the version and exit\n"
+    "                      each) get the ids one csv2tensor run over the whole CSV gives [off]\n" CLI_STD_HELP
     "\n"
     "Every input must have the same shape, element type and class count (nclass), or nothing is\n"
     "written. The output header states the total count when every input states its own;\n"
@@ -53,36 +48,26 @@ static options parse_command_line(int argc, char **argv)
     static const struct option longs[] = {
         {"output", required_argument, 0, 'o'},
         {"offset-ids", no_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        CLI_STD_LONG,
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:ihV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:i" CLI_STD_SHORT, longs, NULL)) != -1)
         switch (ch) {
         case 'o': o.out = optarg; break;
         case 'i': o.offset_ids = 1; break;
-        case 'h': cli_help(usage);
-        case 'V': cli_version();
-        default: cli_try_help(); /* getopt said what was wrong */
+        default: cli_std_option(ch, usage);
         }
-    }
     if (!*o.out)
         cli_usage_error("empty output file name");
-    if (optind < argc) {
+    if (cli_operands(argc, argv, 0, argc, NULL, NULL) > 0) {
         o.paths = (const char *const *)argv + optind;
         o.npaths = argc - optind;
     }
-    int stdin_used = 0;
-    for (int i = 0; i < o.npaths; i++)
-        if (strcmp(o.paths[i], "-") == 0 && stdin_used++)
-            cli_usage_error("standard input (-) given more than once");
     return o;
 }
 
 typedef struct input {
     const char *name;
-    FILE *f;
     ts_reader *r;
 } input;
 
@@ -98,7 +83,7 @@ static input *open_inputs(const options *o, ts_header *out, err *e)
     char want[64], got[64];
     for (int i = 0; i < o->npaths; i++) {
         in[i].name = cli_name(o->paths[i]);
-        if (!(in[i].f = ts_fopen_in(o->paths[i], e)) || !(in[i].r = ts_open(in[i].f, in[i].name, e)))
+        if (!(in[i].r = ts_open_path(o->paths[i], e)))
             return NULL; /* main exits: the other inputs need no closing */
         const ts_header *h = ts_header_of(in[i].r);
         if (i == 0) {
@@ -158,10 +143,7 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     options o = parse_command_line(argc, argv);
-    const char *outs[1] = {o.out};
     err e;
-    if (check_not_inputs(outs, 1, (const char *const *)o.paths, (size_t)o.npaths, &e) < 0)
-        cli_die_err(&e);
     ts_header h;
     input *in = open_inputs(&o, &h, &e);
     if (!in)
@@ -173,8 +155,7 @@ int main(int argc, char **argv)
     if (!buf)
         cli_die("out of memory");
     atomic_file af;
-    if (af_open(&af, o.out, &e) < 0)
-        cli_die_err(&e);
+    cli_open_output(&af, o.out, o.paths, (size_t)o.npaths);
     ts_writer *w = ts_create(af.f, af.is_stdout ? "<stdout>" : o.out, &h, &e);
     if (!w) {
         af_discard(&af);
@@ -184,16 +165,13 @@ int main(int argc, char **argv)
         if (copy_stream(&in[i], o.offset_ids ? ts_records_written(w) : 0, w, buf, batch, &e) < 0)
             fail(&af, w, &e);
         ts_close(in[i].r);
-        if (in[i].f != stdin)
-            fclose(in[i].f);
     }
     if (ts_finish(w, &e) < 0) {
         if (!af.is_stdout)
             af_discard(&af);
         cli_die_err(&e);
     }
-    if (af_commit(&af, &e) < 0)
-        cli_die_err(&e);
+    cli_commit_output(&af);
     free(buf);
     free(in);
     return 0;

@@ -141,8 +141,7 @@ int main(int argc, char **argv)
     cli_init(argv);
     options o = parse_command_line(argc, argv);
     err e;
-    FILE *f = ts_fopen_in(o.path, &e);
-    ts_reader *r = f ? ts_open(f, cli_name(o.path), &e) : NULL;
+    ts_reader *r = ts_open_path(o.path, &e);
     if (!r)
         cli_die_err(&e);
     const ts_header *h = ts_header_of(r);

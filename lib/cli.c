@@ -164,6 +164,10 @@ FILE *cli_open_output(atomic_file *af, const char *path, const char *const ins[]
 void cli_commit_output(atomic_file *af)
 {
     err e;
-    if (!af->is_stdout && af_commit(af, &e) < 0)
+    if (af->is_stdout) { /* a write error is reported now, not after a summary that says all went well */
+        if (fflush(stdout) != 0 || ferror(stdout))
+            cli_die("write error on <stdout>: %s", errno ? strerror(errno) : "I/O error");
+    } else if (af_commit(af, &e) < 0) {
         cli_die_err(&e);
+    }
 }

@@ -15,9 +15,9 @@ static int cmp_by_id(const void *va, const void *vb)
     return a < b ? -1 : a > b;
 }
 
-static int load(pred_table *t, FILE *f, const char *name, err *e)
+static int load(pred_table *t, const char *path, const char *name, err *e)
 {
-    ts_reader *rd = ts_open(f, name, e);
+    ts_reader *rd = ts_open_path(path, e);
     if (!rd)
         return -1;
     const ts_header *h = ts_header_of(rd);
@@ -121,12 +121,7 @@ static int load(pred_table *t, FILE *f, const char *name, err *e)
 int pred_table_load(pred_table *t, const char *path, const char *name, err *e)
 {
     memset(t, 0, sizeof *t);
-    FILE *f = ts_fopen_in(path, e);
-    if (!f)
-        return -1;
-    int rc = load(t, f, name, e);
-    if (f != stdin)
-        fclose(f);
+    int rc = load(t, path, name, e);
     if (rc)
         pred_table_free(t);
     return rc;

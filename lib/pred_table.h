@@ -33,7 +33,7 @@ typedef struct pred_table {
     uint32_t *by_id; /* indices into r, sorted by id */
 } pred_table;
 
-/* path NULL or "-" = stdin; name for messages. */
+/* path NULL or "-" = stdin; name for messages (the stream's own errors name it as ts_open_path does). */
 int pred_table_load(pred_table *t, const char *path, const char *name, err *e);
 /* Index of the record with this id, or -1. */
 long pred_table_find(const pred_table *t, uint32_t id);

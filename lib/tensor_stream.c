@@ -142,6 +142,7 @@ struct ts_reader {
     unsigned char *u8buf; /* staging for ts_read_f32 on u8 streams */
     size_t u8cap;
     int done;
+    int owns_file; /* opened by ts_open_path: ts_close closes it */
 };
 
 FILE *ts_fopen_in(const char *path, err *e)
@@ -240,10 +241,23 @@ int ts_seek(ts_reader *r, uint64_t i, err *e)
     return 1;
 }
 
+ts_reader *ts_open_path(const char *path, err *e)
+{
+    FILE *f = ts_fopen_in(path, e);
+    ts_reader *r = f ? ts_open(f, f == stdin ? "<stdin>" : path, e) : NULL;
+    if (r)
+        r->owns_file = f != stdin;
+    else if (f && f != stdin)
+        fclose(f);
+    return r;
+}
+
 void ts_close(ts_reader *r)
 {
     if (!r)
         return;
+    if (r->owns_file)
+        fclose(r->f);
     free(r->u8buf);
     free(r);
 }

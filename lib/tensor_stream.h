@@ -70,6 +70,9 @@ typedef struct ts_reader ts_reader;
 
 /* Reads and validates the header. name is used in messages ("<stdin>"). */
 ts_reader *ts_open(FILE *f, const char *name, err *e);
+/* ts_fopen_in and ts_open in one: the stream at path (NULL or "-": stdin, named "<stdin>");
+ * ts_close then closes the file too. */
+ts_reader *ts_open_path(const char *path, err *e);
 const ts_header *ts_header_of(const ts_reader *r);
 /* Read up to n records into ids[n], labels[n] (either may be NULL) and
  * data[n * elems] in the stream's element type. Returns the number read,
@@ -87,7 +90,7 @@ uint64_t ts_records_read(const ts_reader *r);
  * records from the start of the stream. Returns 1 after seeking, 0 when it
  * cannot seek (a pipe, or an unknown count: read and skip instead), -1 on error. */
 int ts_seek(ts_reader *r, uint64_t i, err *e);
-void ts_close(ts_reader *r); /* does not fclose */
+void ts_close(ts_reader *r); /* fcloses only a file ts_open_path opened */
 
 /* ---- writing ---- */
 typedef struct ts_writer ts_writer;

@@ -76,27 +76,11 @@ static char *put(const char *s)
     return buf;
 }
 
-typedef struct seen {
-    char text[512];
-} seen;
-
-static int collect(void *user, unsigned long row, unsigned long line, size_t nf, char **f, err *e)
-{
-    seen *s = user;
-    (void)e;
-    char *p = s->text + strlen(s->text);
-    p += sprintf(p, "%lu@%lu:", row, line);
-    for (size_t i = 0; i < nf; i++)
-        p += sprintf(p, "[%s]", f[i]);
-    strcpy(p, ";");
-    return 0;
-}
-
 static int read_str(const char *csv, seen *s, err *e)
 {
     memset(s, 0, sizeof *s);
     FILE *f = fmemopen((void *)(uintptr_t)csv, strlen(csv), "r");
-    int rc = rc_read(f, "t.csv", collect, s, e);
+    int rc = rc_read(f, "t.csv", collect_row, s, e);
     fclose(f);
     return rc;
 }

@@ -8,27 +8,11 @@
 #include "review_csv.h"
 #include "unit.h"
 
-typedef struct seen {
-    char text[1024];
-} seen;
-
-static int collect(void *user, unsigned long row, unsigned long line, size_t nf, char **f, err *e)
-{
-    seen *s = user;
-    (void)e;
-    char *p = s->text + strlen(s->text);
-    p += sprintf(p, "%lu@%lu:", row, line);
-    for (size_t i = 0; i < nf; i++)
-        p += sprintf(p, "[%s]", f[i]);
-    strcpy(p, ";");
-    return 0;
-}
-
 static int read_mem(const char *csv, size_t len, seen *s, err *e)
 {
     memset(s, 0, sizeof *s);
     FILE *f = fmemopen((void *)(uintptr_t)csv, len, "r");
-    int rc = rc_read(f, "t.csv", collect, s, e);
+    int rc = rc_read(f, "t.csv", collect_row, s, e);
     fclose(f);
     return rc;
 }

@@ -220,6 +220,31 @@ static void test_count(void)
     fclose(f);
 }
 
+/* ts_open_path: a file by name, read and closed in one; a missing one named in the message. */
+static void test_open_path(void)
+{
+    err e;
+    char path[] = "/tmp/test_tensor_stream.XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    ts_header h = ts_vector_header(TS_U8, 1, 3);
+    ts_writer *w = f ? ts_create(f, path, &h, &e) : NULL;
+    unsigned char one = 7, got = 0;
+    CHECK(w && ts_write(w, 4, 2, &one, &e) == 0 && ts_finish(w, &e) == 0 && fclose(f) == 0, "open_path: written");
+    const int free_fd = dup(0); /* the lowest free descriptor, which the reader's file takes */
+    close(free_fd);
+    ts_reader *r = ts_open_path(path, &e);
+    uint32_t id = 0;
+    CHECK(r && ts_read(r, 1, &id, NULL, &got, &e) == 1 && id == 4 && got == 7, "open_path: read back");
+    ts_close(r);
+    const int after = dup(0);
+    close(after);
+    CHECK(after == free_fd, "open_path: ts_close closed the file (fd %d free again: %d)", free_fd, after);
+    unlink(path);
+    CHECK(!ts_open_path(path, &e) && strstr(e.msg, path) == e.msg && strstr(e.msg, "No such file"),
+          "open_path: a missing file: '%s'", e.msg);
+}
+
 /* ---- reader errors ---------------------------------------------------------- */
 
 static void test_header_errors(void)
@@ -418,6 +443,7 @@ int main(void)
     test_u8_round_trip();
     test_f32_round_trip();
     test_count();
+    test_open_path();
     test_header_errors();
     test_record_errors();
     test_writer_errors();

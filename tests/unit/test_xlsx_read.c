@@ -13,24 +13,6 @@
 #include "unit.h"
 #include "xlsx_read.h"
 
-typedef struct seen {
-    char text[2048];
-    int stop_at; /* the callback fails at this row (1-based), 0 = never */
-} seen;
-
-static int collect(void *user, unsigned long row, unsigned long line, size_t nf, char **f, err *e)
-{
-    seen *s = user;
-    if (s->stop_at && (int)row + 1 == s->stop_at)
-        return err_set(e, "callback refused row %lu", line);
-    char *p = s->text + strlen(s->text);
-    p += sprintf(p, "%lu@%lu:", row, line);
-    for (size_t i = 0; i < nf; i++)
-        p += sprintf(p, "[%s]", f[i]);
-    strcpy(p, ";");
-    return 0;
-}
-
 typedef struct part {
     const char *name, *text;
 } part;
@@ -97,7 +79,7 @@ static int read_parts(const part *parts, size_t n, const char *prefer, seen *s, 
         err_set(e, "could not build the zip");
         return -2;
     }
-    int rc = xlsx_read_mem(data, len, "t.xlsx", prefer, collect, s, sheet, 64, e);
+    int rc = xlsx_read_mem(data, len, "t.xlsx", prefer, collect_row, s, sheet, 64, e);
     free(data);
     return rc;
 }
@@ -175,7 +157,7 @@ static void test_errors(void)
                  "an .ods");
     seen s = {"", 0};
     err e;
-    CHECK(xlsx_read_mem("PK\3\4junk", 8, "t.xlsx", NULL, collect, &s, NULL, 0, &e) == -1 &&
+    CHECK(xlsx_read_mem("PK\3\4junk", 8, "t.xlsx", NULL, collect_row, &s, NULL, 0, &e) == -1 &&
               strcmp(e.msg, "t.xlsx: not a readable .xlsx workbook (zip: Not a zip archive)") == 0,
           "not a zip: %s", e.msg);
 }
