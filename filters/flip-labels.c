@@ -129,6 +129,46 @@ static int32_t flip(const options *o, uint32_t id, int32_t label, long k)
     return to >= label ? to + 1 : to;
 }
 
+/* The class count to flip among; --classes and --pairs checked against the header. */
+static long class_count(const options *o, const ts_header *h, const char *name)
+{
+    long k = o->classes ? o->classes : h->nclass;
+    if (!o->npairs && k < 2)
+        cli_die("%s: the header states no class count (%u): give --classes N", name, h->nclass);
+    if (o->classes && h->nclass && o->classes != h->nclass)
+        cli_die("%s: --classes %ld, but the header says %u classes", name, o->classes, h->nclass);
+    for (long c = 0; h->nclass && c <= MAX_CLASSES; c++)
+        if (o->pair_to[c] >= (int32_t)h->nclass || (o->pair_to[c] >= 0 && c >= h->nclass))
+            cli_die("%s: --pairs %ld:%d: the stream has %u classes (0..%u)", name, c, (int)o->pair_to[c], h->nclass,
+                    h->nclass - 1);
+    return k;
+}
+
+/* Copies rd to w with the labels flipped, each flipped id a line of ids (NULL: none);
+ * counts the records in *n and the flips in *flipped. -1 with e on a bad record or write. */
+static int flip_records(const options *o, ts_reader *rd, ts_writer *w, FILE *ids, long k, unsigned char *rec,
+                        size_t *n, size_t *flipped, err *e)
+{
+    uint32_t id;
+    int32_t label;
+    long got;
+    while ((got = ts_read(rd, 1, &id, &label, rec, e)) == 1) {
+        ++*n;
+        if (label >= k && !o->npairs)
+            return err_set(e, "%s: record %zu: label %d out of range (0..%ld)", cli_name(o->path), *n, (int)label,
+                           k - 1);
+        int32_t to = flip(o, id, label, k);
+        if (to != label) {
+            ++*flipped;
+            if (ids)
+                fprintf(ids, "%u\n", id);
+        }
+        if (ts_write(w, id, to, rec, e) < 0)
+            return -1;
+    }
+    return got < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv);
@@ -138,29 +178,13 @@ int main(int argc, char **argv)
     const char *outs[] = {o.output, o.flipped}, *ins[] = {o.path ? o.path : "-"};
     if (check_not_inputs(outs, 2, ins, 1, &e) < 0)
         cli_die_err(&e);
-    static FILE *f; /* static, as rec below: reachable when cli_die exits (quiet leak checkers) */
-    static ts_reader *rd;
-    f = ts_fopen_in(o.path, &e);
-    if (!f)
-        cli_die_err(&e);
-    const char *name = cli_name(o.path);
-    rd = ts_open(f, name, &e);
-    if (!rd)
+    static ts_reader *rd; /* static, as rec below: reachable when cli_die exits (quiet leak checkers) */
+    if (!(rd = ts_open_path(o.path, &e)))
         cli_die_err(&e);
     ts_header h = *ts_header_of(rd);
-    long k = o.classes ? o.classes : h.nclass;
-    if (!o.npairs && k < 2)
-        cli_die("%s: the header states no class count (%u): give --classes N", name, h.nclass);
-    if (o.classes && h.nclass && o.classes != h.nclass)
-        cli_die("%s: --classes %ld, but the header says %u classes", name, o.classes, h.nclass);
-    for (long c = 0; h.nclass && c <= MAX_CLASSES; c++)
-        if (o.pair_to[c] >= (int32_t)h.nclass || (o.pair_to[c] >= 0 && c >= h.nclass))
-            cli_die("%s: --pairs %ld:%d: the stream has %u classes (0..%u)", name, c, (int)o.pair_to[c], h.nclass,
-                    h.nclass - 1);
-    size_t bytes = ts_payload_bytes(&h);
+    long k = class_count(&o, &h, cli_name(o.path));
     static unsigned char *rec;
-    rec = malloc(bytes);
-    if (!rec)
+    if (!(rec = malloc(ts_payload_bytes(&h))))
         cli_die("out of memory");
     atomic_file out, ids;
     if (af_open(&out, o.output, &e) < 0)
@@ -172,29 +196,8 @@ int main(int argc, char **argv)
     ts_writer *w = ts_create(out.f, out.path, &h, &e);
     if (!w)
         goto fail;
-    uint32_t id;
-    int32_t label;
-    long got;
     size_t n = 0, flipped = 0;
-    while ((got = ts_read(rd, 1, &id, &label, rec, &e)) == 1) {
-        n++;
-        if (label >= k && !o.npairs) {
-            err_set(&e, "%s: record %zu: label %d out of range (0..%ld)", name, n, (int)label, k - 1);
-            got = -1;
-            break;
-        }
-        int32_t to = flip(&o, id, label, k);
-        if (to != label) {
-            flipped++;
-            if (o.flipped)
-                fprintf(ids.f, "%u\n", id);
-        }
-        if (ts_write(w, id, to, rec, &e) < 0) {
-            got = -1;
-            break;
-        }
-    }
-    if (got < 0) {
+    if (flip_records(&o, rd, w, o.flipped ? ids.f : NULL, k, rec, &n, &flipped, &e) < 0) {
         if (out.is_stdout)
             ts_fail(w); /* the records so far must not pass for a whole stream */
         else
@@ -209,8 +212,6 @@ int main(int argc, char **argv)
         cli_die_err(&e);
     }
     ts_close(rd);
-    if (f != stdin)
-        fclose(f);
     free(rec);
     fprintf(stderr, "%s: flipped %zu of %zu labels (%.2f %%)\n", cli_prog, flipped, n,
             n ? 100.0 * (double)flipped / (double)n : 0.0);

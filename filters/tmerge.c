@@ -32,7 +32,6 @@ static const char usage[] =
 
 typedef struct input {
     const char *name;
-    FILE *f;
     ts_reader *rd;
     uint32_t id;
     int32_t label;
@@ -84,6 +83,55 @@ static int advance(input *in, err *e)
     return 0;
 }
 
+/* Opens the m inputs; their common header, with the summed count, is *h. */
+static void open_inputs(input *in, int m, char **paths, ts_header *h)
+{
+    err e;
+    uint64_t total = 0;
+    for (int i = 0; i < m; i++) {
+        in[i].name = cli_name(paths[i]);
+        if (!(in[i].rd = ts_open_path(paths[i], &e)))
+            cli_die_err(&e);
+        const ts_header *hi = ts_header_of(in[i].rd);
+        char a[64], b[64];
+        if (i == 0)
+            *h = *hi;
+        else if (!ts_same_shape(h, hi) || h->nclass != hi->nclass)
+            cli_die("%s: %s with %u classes, but %s is %s with %u classes", in[i].name,
+                    ts_shape_str(hi, a, sizeof a), hi->nclass, in[0].name, ts_shape_str(h, b, sizeof b), h->nclass);
+        total = total == TS_COUNT_UNKNOWN || hi->count == TS_COUNT_UNKNOWN ? TS_COUNT_UNKNOWN : total + hi->count;
+        if (!(in[i].rec = malloc(ts_payload_bytes(hi))))
+            cli_die("out of memory");
+    }
+    h->count = total;
+}
+
+/* Writes the records of every input to w, the lowest id first; an id twice is an error. */
+static int merge_by_id(input *in, int m, ts_writer *w, err *e)
+{
+    int rc = 0;
+    for (int i = 0; i < m && rc == 0; i++)
+        rc = advance(&in[i], e);
+    uint32_t last = 0;
+    int any = 0, last_from = -1;
+    while (rc == 0) {
+        int best = -1;
+        for (int i = 0; i < m; i++)
+            if (in[i].live && (best < 0 || in[i].id < in[best].id))
+                best = i;
+        if (best < 0)
+            break;
+        if (any && in[best].id == last)
+            return err_set(e, "%s: record %llu: id %u is also in %s", in[best].name, in[best].n, last,
+                           in[last_from].name);
+        if ((rc = ts_write(w, in[best].id, in[best].label, in[best].rec, e)) < 0)
+            break;
+        any = 1, last = in[best].id, last_from = best;
+        rc = advance(&in[best], e);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv);
@@ -99,24 +147,7 @@ int main(int argc, char **argv)
     if (check_not_inputs(outs, 1, (const char *const *)argv + optind, (size_t)m, &e) < 0)
         cli_die_err(&e);
     ts_header h;
-    uint64_t total = 0;
-    for (int i = 0; i < m; i++) {
-        const char *path = argv[optind + i];
-        in[i].name = cli_name(path);
-        if (!(in[i].f = ts_fopen_in(path, &e)) || !(in[i].rd = ts_open(in[i].f, in[i].name, &e)))
-            cli_die_err(&e);
-        const ts_header *hi = ts_header_of(in[i].rd);
-        char a[64], b[64];
-        if (i == 0)
-            h = *hi;
-        else if (!ts_same_shape(&h, hi) || h.nclass != hi->nclass)
-            cli_die("%s: %s with %u classes, but %s is %s with %u classes", in[i].name,
-                    ts_shape_str(hi, a, sizeof a), hi->nclass, in[0].name, ts_shape_str(&h, b, sizeof b), h.nclass);
-        total = total == TS_COUNT_UNKNOWN || hi->count == TS_COUNT_UNKNOWN ? TS_COUNT_UNKNOWN : total + hi->count;
-        if (!(in[i].rec = malloc(ts_payload_bytes(hi))))
-            cli_die("out of memory");
-    }
-    h.count = total;
+    open_inputs(in, m, argv + optind, &h);
     atomic_file af;
     if (af_open(&af, out, &e) < 0)
         cli_die_err(&e);
@@ -125,29 +156,7 @@ int main(int argc, char **argv)
         af_discard(&af);
         cli_die_err(&e);
     }
-    int rc = 0;
-    for (int i = 0; i < m && rc == 0; i++)
-        rc = advance(&in[i], &e);
-    uint32_t last = 0;
-    int any = 0, last_from = -1;
-    while (rc == 0) {
-        int best = -1;
-        for (int i = 0; i < m; i++)
-            if (in[i].live && (best < 0 || in[i].id < in[best].id))
-                best = i;
-        if (best < 0)
-            break;
-        if (any && in[best].id == last) {
-            rc = err_set(&e, "%s: record %llu: id %u is also in %s", in[best].name, in[best].n, last,
-                         in[last_from].name);
-            break;
-        }
-        if ((rc = ts_write(w, in[best].id, in[best].label, in[best].rec, &e)) < 0)
-            break;
-        any = 1, last = in[best].id, last_from = best;
-        rc = advance(&in[best], &e);
-    }
-    if (rc < 0) {
+    if (merge_by_id(in, m, w, &e) < 0) {
         if (af.is_stdout)
             ts_fail(w);
         else
@@ -161,8 +170,6 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < m; i++) {
         ts_close(in[i].rd);
-        if (in[i].f != stdin)
-            fclose(in[i].f);
         free(in[i].rec);
     }
     free(in);
