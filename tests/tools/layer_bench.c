@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "network.h"
 #include "quant.h"
+#include "recipe.h"
 #include "rng.h"
 
 static const char usage[] =
@@ -79,18 +80,6 @@ static double time_ms(const job *j, double secs)
     return best * 1e3;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        cli_die("%s: cannot open", path);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 static float *randoms(size_t n, rng *r)
 {
     float *x = malloc((n ? n : 1) * sizeof(float));
@@ -125,7 +114,9 @@ int main(int argc, char **argv)
     if (argc - optind != 1)
         cli_usage_error("expected one ARCH file");
     err e;
-    network *n = net_from_arch(slurp(argv[optind]), argv[optind], &e);
+    char *text = recipe_arch_text(argv[optind], &e); /* a built-in name or an .arch file */
+    network *n = text ? net_from_arch(text, argv[optind], &e) : NULL;
+    free(text);
     if (!n)
         cli_die_err(&e);
     openblas_set_num_threads(1);

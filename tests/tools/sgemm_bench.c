@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "network.h"
+#include "recipe.h"
 
 static const char usage[] =
     "Usage: sgemm_bench [OPTION]... [ARCH]\n"
@@ -119,18 +120,6 @@ static double measure(int k, int M, int N, int K, int T, int split, double secs)
     return rate;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        cli_die("%s: cannot open", path);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 int main(int argc, char **argv)
 {
     cli_init(argv);
@@ -161,7 +150,9 @@ int main(int argc, char **argv)
     if (optind == argc)
         return 0;
     err e;
-    network *n = net_from_arch(slurp(argv[optind]), argv[optind], &e);
+    char *text = recipe_arch_text(argv[optind], &e); /* a built-in name or an .arch file */
+    network *n = text ? net_from_arch(text, argv[optind], &e) : NULL;
+    free(text);
     if (!n)
         cli_die_err(&e);
     const int chunk = net_conv_chunk(n, batch, threads);
