@@ -38,6 +38,11 @@ static const char usage[] =
     "                             learning on out-of-fold predictions (pipelines/crossval), worst\n"
     "                             first by RANK: self-confidence or normalized-margin\n"
     "                             [self-confidence]; the estimated noise matrix goes to stderr\n"
+    "      --filter-by NAME       which records --label-issues flags (cleanlab's filters): ranked,\n"
+    "                             the worst by RANK, as many as are confidently of another class\n"
+    "                             than their label; prune-by-noise-rate, per pair of classes as\n"
+    "                             many as the calibrated joint estimates; confident-learning, the\n"
+    "                             confidently-other records themselves [ranked]\n"
     "  -s, --score KIND           top1, margin or entropy [top1]\n"
     "\n"
     "Output:\n"
@@ -81,6 +86,8 @@ typedef struct options {
     conf_kind kind;
     int label_issues; /* --label-issues, ranking its suspects by li_rank */
     li_rank li_rank;
+    li_filter li_filter;
+    int have_filter; /* --filter-by given */
     const char *output, *class_names, *images, *thumbs, *html;
     long thumb_scale;
     int show_label; /* --html: show the given label */
@@ -92,7 +99,7 @@ typedef struct options {
     const char *xlsx;
 } options;
 
-enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON, OPT_SHOW_LABEL, OPT_XLSX, OPT_LABEL_ISSUES };
+enum { OPT_SCALE = 256, OPT_HTML, OPT_BUDGETS, OPT_CSV, OPT_JSON, OPT_SHOW_LABEL, OPT_XLSX, OPT_LABEL_ISSUES, OPT_FILTER_BY };
 
 static void parse_budget(options *o, const char *s)
 {
@@ -142,6 +149,7 @@ static options parse_command_line(int argc, char **argv)
         {"target-accuracy", required_argument, 0, 'a'},
         {"calibrate", required_argument, 0, 'c'},
         {"label-issues", optional_argument, 0, OPT_LABEL_ISSUES},
+        {"filter-by", required_argument, 0, OPT_FILTER_BY},
         {"score", required_argument, 0, 's'},
         {"output", required_argument, 0, 'o'},
         {"class-names", required_argument, 0, 'n'},
@@ -172,6 +180,13 @@ static options parse_command_line(int argc, char **argv)
             if (optarg && (k = li_rank_parse(optarg)) < 0)
                 cli_usage_error("--label-issues: expected self-confidence or normalized-margin, got '%s'", optarg);
             o.li_rank = optarg ? (li_rank)k : LI_SELF_CONFIDENCE;
+            break;
+        case OPT_FILTER_BY:
+            if ((k = li_filter_parse(optarg)) < 0)
+                cli_usage_error("--filter-by: expected ranked, prune-by-noise-rate or confident-learning, got '%s'",
+                                optarg);
+            o.have_filter = 1;
+            o.li_filter = (li_filter)k;
             break;
         case 's':
             if ((k = conf_kind_parse(optarg)) < 0)
@@ -214,6 +229,8 @@ static options parse_command_line(int argc, char **argv)
                                  : "--xlsx needs --images (the image stream the predictions came from)");
     if (o.label_issues && (nsel || o.report || o.calibrate))
         cli_usage_error("--label-issues takes no --threshold, --budget, --target-accuracy, --calibrate or --report");
+    if (o.have_filter && !o.label_issues)
+        cli_usage_error("--filter-by goes with --label-issues");
     nsel += o.label_issues; /* it says what to flag */
     if (o.report) {
         if (nsel)
@@ -684,11 +701,11 @@ static void review_sheet(const options *o)
     static li_estimate li; /* static: reachable when an error exits (quiet leak checkers) */
     if (o->label_issues) {
         need_labels(&t, o->path, "--label-issues");
-        if (li_flag(&li, &t, o->li_rank, it, &e) < 0)
+        if (li_flag(&li, &t, o->li_filter, o->li_rank, it, &e) < 0)
             cli_die_err(&e);
         m = li.nissues;
-        snprintf(rule, sizeof rule, "label issues by confident learning, worst first by %s",
-                 li_rank_name(o->li_rank));
+        snprintf(rule, sizeof rule, "label issues by confident learning (%s), worst first by %s",
+                 li_filter_name(o->li_filter), li_rank_name(o->li_rank));
     } else if (o->have_budget) {
         m = o->budget_pct ? conf_budget_count(o->budget, t.n) : (o->budget > (double)t.n ? t.n : (size_t)o->budget);
         char last[96] = "";

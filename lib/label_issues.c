@@ -10,6 +10,7 @@
 #define THRESHOLD_TOLERANCE 1e-6 /* as cleanlab: p_j equal to the class mean is confident */
 
 static const char *const rank_names[] = {"self-confidence", "normalized-margin"};
+static const char *const filter_names[] = {"ranked", "prune-by-noise-rate", "confident-learning"};
 
 const char *li_rank_name(li_rank r)
 {
@@ -20,6 +21,19 @@ int li_rank_parse(const char *s)
 {
     for (int i = 0; i < 2; i++)
         if (strcmp(s, rank_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *li_filter_name(li_filter f)
+{
+    return filter_names[f];
+}
+
+int li_filter_parse(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, filter_names[i]) == 0)
             return i;
     return -1;
 }
@@ -179,6 +193,26 @@ static int likeliest_other(const float *pr, int y, int k)
     return best;
 }
 
+/* Whether the likeliest class is y itself; a tie with another class goes to
+ * y (cleanlab's count keeps such a record out, with a tolerance of 1e-6). */
+static int predicted_as_given(const float *pr, int y, int k)
+{
+    for (int j = 0; j < k; j++)
+        if (j != y && pr[j] > pr[y] + THRESHOLD_TOLERANCE)
+            return 0;
+    return 1;
+}
+
+/* Marks the n_mark records of lowest quality (the ranked filter). */
+static void mark_lowest(const double *q, size_t n, size_t n_mark, keyed *scratch, unsigned char *suspect)
+{
+    for (size_t r = 0; r < n; r++)
+        scratch[r] = (keyed){q[r], (uint32_t)r};
+    qsort(scratch, n, sizeof *scratch, cmp_key_asc);
+    for (size_t s = 0; s < n_mark && s < n; s++)
+        suspect[scratch[s].row] = 1;
+}
+
 /* Marks the suspects of every given class (prune by noise rate). by_class
  * holds the record indices grouped by label (start[i] .. start[i+1]). */
 static void mark_suspects(const li_estimate *est, const float *p, const uint32_t *by_class, const size_t *start,
@@ -202,8 +236,8 @@ static void mark_suspects(const li_estimate *est, const float *p, const uint32_t
     }
 }
 
-int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, size_t n, int k, li_rank rank,
-                    err *e)
+int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, size_t n, int k, li_filter filter,
+                    li_rank rank, err *e)
 {
     memset(est, 0, sizeof *est);
     if (k < 2)
@@ -217,6 +251,7 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
     est->k = k;
     est->n = n;
     est->rank = rank;
+    est->filter = filter;
     est->threshold = malloc(K * sizeof *est->threshold);
     est->count = calloc(K, sizeof *est->count);
     est->confident = calloc(K * K, sizeof *est->confident);
@@ -230,10 +265,10 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
     size_t *start = calloc(K + 1, sizeof *start);
     uint32_t *by_class = malloc(n * sizeof *by_class);
     keyed *scratch = malloc(n * sizeof *scratch);
-    unsigned char *suspect = calloc(n, 1);
-    if (!est->threshold || !est->count || !est->confident || !est->joint || !est->noise || !est->prune ||
+    unsigned char *suspect = calloc(n, 1), *off = calloc(n, 1);
+    if (!off || !est->threshold || !est->count || !est->confident || !est->joint || !est->noise || !est->prune ||
         !est->suspects || !est->quality || !est->issues || !scaled || !start || !by_class || !scratch || !suspect) {
-        free(scaled), free(start), free(by_class), free(scratch), free(suspect);
+        free(scaled), free(start), free(by_class), free(scratch), free(suspect), free(off);
         li_estimate_free(est);
         return err_set(e, "out of memory (confident learning on %zu records)", n);
     }
@@ -245,6 +280,8 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
         int j = confident_class(p + r * K, est->threshold, k);
         if (j >= 0)
             est->confident[(size_t)labels[r] * K + (size_t)j]++;
+        off[r] = j >= 0 && j != labels[r] && !predicted_as_given(p + r * K, labels[r], k);
+        est->off_diagonal += off[r];
     }
     calibrate(est, scaled);
     noise_matrix(est);
@@ -256,11 +293,20 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
     for (size_t r = 0; r < n; r++)
         by_class[start[labels[r]] + fill[labels[r]]++] = (uint32_t)r;
     memset(fill, 0, K * sizeof *fill);
-    mark_suspects(est, p, by_class, start, scratch, suspect);
+    for (size_t r = 0; r < n; r++)
+        est->quality[r] = quality(p + r * K, labels[r], k, rank);
+    if (filter == LI_PRUNE_BY_NOISE_RATE) {
+        mark_suspects(est, p, by_class, start, scratch, suspect);
+        for (size_t r = 0; r < n; r++) /* as cleanlab: not a record the model predicts as labelled */
+            suspect[r] = suspect[r] && !predicted_as_given(p + r * K, labels[r], k);
+    }
+    else if (filter == LI_CONFIDENT_LEARNING)
+        memcpy(suspect, off, n);
+    else
+        mark_lowest(est->quality, n, est->off_diagonal, scratch, suspect);
 
     size_t m = 0;
     for (size_t r = 0; r < n; r++) {
-        est->quality[r] = quality(p + r * K, labels[r], k, rank);
         if (suspect[r]) {
             scratch[m++] = (keyed){est->quality[r], (uint32_t)r};
             int j = likeliest_other(p + r * K, labels[r], k);
@@ -271,20 +317,20 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
     for (size_t s = 0; s < m; s++)
         est->issues[s] = scratch[s].row;
     est->nissues = m;
-    free(scaled), free(start), free(by_class), free(scratch), free(suspect);
+    free(scaled), free(start), free(by_class), free(scratch), free(suspect), free(off);
     return 0;
 }
 
 /* ---- for flag -------------------------------------------------------------- */
 
-int li_flag(li_estimate *est, const pred_table *t, li_rank rank, conf_item *it, err *e)
+int li_flag(li_estimate *est, const pred_table *t, li_filter filter, li_rank rank, conf_item *it, err *e)
 {
     int32_t *labels = malloc((t->n ? t->n : 1) * sizeof *labels);
     if (!labels)
         return err_set(e, "out of memory");
     for (size_t r = 0; r < t->n; r++)
         labels[r] = t->r[r].label;
-    int rc = li_estimate_run(est, t->p, labels, t->n, t->k, rank, e);
+    int rc = li_estimate_run(est, t->p, labels, t->n, t->k, filter, rank, e);
     free(labels);
     if (rc < 0)
         return -1;
@@ -316,9 +362,14 @@ void li_report(FILE *f, const li_estimate *est, const char *const *names)
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < k; j++)
             off += j != i ? est->joint[i * k + j] : 0;
+    size_t est_n = est->filter == LI_PRUNE_BY_NOISE_RATE ? off : est->off_diagonal;
     fprintf(f, "confident learning on %zu records, %zu classes: estimated %zu wrong labels (%.2f %%), "
-               "%zu suspects flagged (ranked by %s)\n\n",
-            est->n, k, off, 100.0 * (double)off / (double)est->n, est->nissues, li_rank_name(est->rank));
+               "%zu suspects flagged (filter %s, ranked by %s)\n",
+            est->n, k, est_n, 100.0 * (double)est_n / (double)est->n, est->nissues, li_filter_name(est->filter),
+            li_rank_name(est->rank));
+    fprintf(f, "the two estimates: %zu records confidently of another class than their label (the confident\n"
+               "joint off its diagonal, less those predicted as labelled); %zu by the calibrated joint\n\n",
+            est->off_diagonal, off);
     fprintf(f, "%-4s %-14s %8s %10s %10s %9s\n", "", "given class", "records", "threshold", "est. wrong", "flagged");
     for (size_t i = 0; i < k; i++) {
         size_t wrong = 0, flagged = 0;

@@ -32,7 +32,7 @@ static void test_two_classes(void)
     const int32_t y[] = {0, 0, 0, 1, 1, 1};
     li_estimate est;
     err e;
-    int rc = li_estimate_run(&est, p, y, 6, 2, LI_SELF_CONFIDENCE, &e);
+    int rc = li_estimate_run(&est, p, y, 6, 2, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e);
     CHECK(rc == 0, "two classes: runs");
     if (rc)
         return;
@@ -72,7 +72,7 @@ static void test_three_classes(void)
 {
     li_estimate est;
     err e;
-    int rc = li_estimate_run(&est, p3, y3, 11, 3, LI_SELF_CONFIDENCE, &e);
+    int rc = li_estimate_run(&est, p3, y3, 11, 3, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e);
     CHECK(rc == 0, "three classes: runs");
     if (rc)
         return;
@@ -89,7 +89,7 @@ static void test_three_classes(void)
           "suspects per pair: (0,1) (0,2) (1,0) (2,1)");
     li_estimate_free(&est);
 
-    rc = li_estimate_run(&est, p3, y3, 11, 3, LI_NORMALIZED_MARGIN, &e);
+    rc = li_estimate_run(&est, p3, y3, 11, 3, LI_PRUNE_BY_NOISE_RATE, LI_NORMALIZED_MARGIN, &e);
     CHECK(rc == 0, "normalised margin: runs");
     if (rc)
         return;
@@ -110,7 +110,7 @@ static void test_keep_one(void)
     const int32_t y[] = {0, 0, 1, 1};
     li_estimate est;
     err e;
-    int rc = li_estimate_run(&est, p, y, 4, 2, LI_SELF_CONFIDENCE, &e);
+    int rc = li_estimate_run(&est, p, y, 4, 2, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e);
     CHECK(rc == 0, "keep one: runs");
     if (rc)
         return;
@@ -127,7 +127,7 @@ static void test_empty_class(void)
     const int32_t y[] = {0, 0, 1};
     li_estimate est;
     err e;
-    int rc = li_estimate_run(&est, p, y, 3, 3, LI_SELF_CONFIDENCE, &e);
+    int rc = li_estimate_run(&est, p, y, 3, 3, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e);
     CHECK(rc == 0, "empty class: runs");
     if (rc)
         return;
@@ -137,19 +137,76 @@ static void test_empty_class(void)
     li_estimate_free(&est);
 }
 
+/* The filters on the three-class case above. Off the confident joint's
+ * diagonal, and not predicted as labelled: r2, r3, r10, r9, so N = 4.
+ *   confident learning: those four, worst first: 9 (0), 2 (.1), 3 (.1), 10 (.45)
+ *   ranked: the four lowest self-confidences of all: 9, 2, 3, then r6 (.4), which
+ *   is above no threshold, before r10 (.45) */
+static void test_filters_three(void)
+{
+    li_estimate est;
+    err e;
+    int rc = li_estimate_run(&est, p3, y3, 11, 3, LI_CONFIDENT_LEARNING, LI_SELF_CONFIDENCE, &e);
+    CHECK(rc == 0, "confident-learning filter: runs");
+    if (rc)
+        return;
+    const uint32_t cl[] = {9, 2, 3, 10}, ranked[] = {9, 2, 3, 6};
+    CHECK(est.off_diagonal == 4, "four records confidently of another class (got %zu)", est.off_diagonal);
+    CHECK(est.nissues == 4 && memcmp(est.issues, cl, sizeof cl) == 0, "confident learning: 9, 2, 3, 10");
+    li_estimate_free(&est);
+    rc = li_estimate_run(&est, p3, y3, 11, 3, LI_RANKED, LI_SELF_CONFIDENCE, &e);
+    CHECK(rc == 0, "ranked filter: runs");
+    if (rc)
+        return;
+    CHECK(est.nissues == 4 && memcmp(est.issues, ranked, sizeof ranked) == 0,
+          "ranked: the 4 lowest self-confidences, 9, 2, 3, 6");
+    li_estimate_free(&est);
+}
+
+/* A record confident only in another class, yet predicted as labelled, is not
+ * a suspect, whatever the filter (as cleanlab):
+ *   y=0: r0, r1 (.95,.05), r2 (.52,.48); y=1: r3 (.2,.8), r4 (.9,.1)
+ *   t0 = 2.42/3 = .8067, t1 = .9/2 = .45
+ *   r2: p0 < t0, p1 >= t1 -> C[0][1], but its likeliest class is 0: not counted
+ *   r4: p0 >= t0 -> C[1][0], likeliest 0: counted; N = 1
+ *   C = Q = [[2,1],[1,1]]: prune by noise rate picks r2 (given 0 -> 1) and r4,
+ *   then drops r2 */
+static void test_filters_predicted_as_given(void)
+{
+    const float p[] = {0.95f, 0.05f, 0.95f, 0.05f, 0.52f, 0.48f, 0.2f, 0.8f, 0.9f, 0.1f};
+    const int32_t y[] = {0, 0, 0, 1, 1};
+    const li_filter filters[] = {LI_RANKED, LI_CONFIDENT_LEARNING, LI_PRUNE_BY_NOISE_RATE};
+    for (int f = 0; f < 3; f++) {
+        li_estimate est;
+        err e;
+        int rc = li_estimate_run(&est, p, y, 5, 2, filters[f], LI_SELF_CONFIDENCE, &e);
+        CHECK(rc == 0, "%s: runs", li_filter_name(filters[f]));
+        if (rc)
+            continue;
+        CHECK(est.off_diagonal == 1 && est.confident[1] == 1 && est.joint[1] == 1,
+              "%s: C[0][1] = Q[0][1] = 1, but N = 1 (got %zu)", li_filter_name(filters[f]), est.off_diagonal);
+        CHECK(est.nissues == 1 && est.issues[0] == 4, "%s: the one issue is r4 (got %zu issues)",
+              li_filter_name(filters[f]), est.nissues);
+        li_estimate_free(&est);
+    }
+}
+
 static void test_errors(void)
 {
     const float p[] = {0.5f, 0.5f};
     const int32_t bad[] = {2};
     li_estimate est;
     err e;
-    CHECK(li_estimate_run(&est, p, bad, 1, 2, LI_SELF_CONFIDENCE, &e) == -1 &&
+    CHECK(li_estimate_run(&est, p, bad, 1, 2, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e) == -1 &&
               strcmp(e.msg, "record 1: label 2 is not a class (0..1)") == 0,
           "a label out of range is an error (%s)", e.msg);
-    CHECK(li_estimate_run(&est, p, bad, 0, 2, LI_SELF_CONFIDENCE, &e) == -1, "no records is an error");
-    CHECK(li_estimate_run(&est, p, bad, 1, 1, LI_SELF_CONFIDENCE, &e) == -1, "one class is an error");
+    CHECK(li_estimate_run(&est, p, bad, 0, 2, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e) == -1, "no records is an error");
+    CHECK(li_estimate_run(&est, p, bad, 1, 1, LI_PRUNE_BY_NOISE_RATE, LI_SELF_CONFIDENCE, &e) == -1, "one class is an error");
     CHECK(li_rank_parse("normalized-margin") == LI_NORMALIZED_MARGIN && li_rank_parse("margin") == -1,
           "ranking names");
+    CHECK(li_filter_parse("ranked") == LI_RANKED && li_filter_parse("confident-learning") == LI_CONFIDENT_LEARNING &&
+              li_filter_parse("prune-by-noise-rate") == LI_PRUNE_BY_NOISE_RATE && li_filter_parse("both") == -1,
+          "filter names");
 }
 
 int main(void)
@@ -158,6 +215,8 @@ int main(void)
     test_three_classes();
     test_keep_one();
     test_empty_class();
+    test_filters_three();
+    test_filters_predicted_as_given();
     test_errors();
     UNIT_EXIT();
 }
