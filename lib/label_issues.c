@@ -12,6 +12,14 @@
 static const char *const rank_names[] = {"self-confidence", "normalized-margin"};
 static const char *const filter_names[] = {"ranked", "prune-by-noise-rate", "confident-learning"};
 
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 const char *li_rank_name(li_rank r)
 {
     return rank_names[r];
@@ -19,10 +27,7 @@ const char *li_rank_name(li_rank r)
 
 int li_rank_parse(const char *s)
 {
-    for (int i = 0; i < 2; i++)
-        if (strcmp(s, rank_names[i]) == 0)
-            return i;
-    return -1;
+    return name_index(rank_names, 2, s);
 }
 
 const char *li_filter_name(li_filter f)
@@ -32,10 +37,7 @@ const char *li_filter_name(li_filter f)
 
 int li_filter_parse(const char *s)
 {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, filter_names[i]) == 0)
-            return i;
-    return -1;
+    return name_index(filter_names, 3, s);
 }
 
 void li_estimate_free(li_estimate *est)

@@ -4,15 +4,16 @@
 #   make label-noise-bench  labels flipped on purpose: precision and recall at finding them, and
 #                           the test accuracy retraining on the cleaned set gains -> reports/label-noise/
 # Both resume where an interrupted run stopped (finished folds and models are kept in out/).
-# LABEL_CROSSVAL is crossval's recipe: 4 folds of the small network for 2 epochs, chosen for
-# a 2-core machine (docs/label-issues.md says what it costs and finds).
+# LABEL_CROSSVAL is crossval's recipe; several joined by a lone + are an ensemble whose
+# out-of-fold predictions are averaged (pipelines/oof-ensemble). docs/label-issues.md says
+# what each costs and finds.
 LABEL_CROSSVAL ?= -k 4 -a small -e 2
 LABEL_SETTINGS ?= uniform-5:0.05,uniform-10:0.10,shirt-5:0.05:6/0+0/6,shirt-10:0.10:6/0+0/6
 LABEL_RETRAIN  ?= uniform-5
 
 .PHONY: label-issues label-noise-bench
 
-LABEL_TOOLS := $(BIN)/split $(BIN)/train $(BIN)/predict $(BIN)/tmerge $(BIN)/flag $(BIN)/tensor2csv
+LABEL_TOOLS := $(BIN)/split $(BIN)/train $(BIN)/predict $(BIN)/tmerge $(BIN)/average $(BIN)/flag $(BIN)/tensor2csv
 label-issues: data/train-full.ts | $(LABEL_TOOLS) ## suspected wrong labels in the real training set (crossval + confident learning) -> reports/label-issues/
 	BIN=$(BIN) pipelines/label-issues --crossval "$(LABEL_CROSSVAL)"
 

@@ -133,6 +133,31 @@ sample() { csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" | split --head 
     cmp "$T/parallel.preds" "$T/serial.preds"
 }
 
+# ---- pipelines/oof-ensemble ----------------------------------------------------------
+
+@test "oof-ensemble: one recipe is crossval's predictions; two are their average, each resumable on its own" {
+    sample 300 >"$T/d.ts"
+    E="$TOP/pipelines/oof-ensemble"
+    run --separate-stderr "$E" -w "$T/w" -o "$T/one.preds" "$T/d.ts" "-k 2 -a small -e 1 -q --threads 1"
+    [ "$status" -eq 0 ]
+    [ -d "$T/w/crossval_k_2_a_small_e_1_q_threads_1" ]
+    "$CROSSVAL" -k 2 -a small -e 1 -q --threads 1 -w "$T/c1" "$T/d.ts" 2>/dev/null | cmp - "$T/one.preds"
+    run --separate-stderr "$E" -w "$T/w" -o "$T/two.preds" "$T/d.ts" \
+        "-k 2 -a small -e 1 -q --threads 1 + -k 2 -a small -e 1 -q --threads 1 --seed 2"
+    [ "$status" -eq 0 ]
+    # the first recipe's folds are kept, the second's are trained
+    [[ "$stderr" == *"fold 1/2: done in an earlier run ($T/w/crossval_k_2_a_small_e_1_q_threads_1/fold1.preds)"* ]]
+    [ "$(grep -c 'training on' <<<"$stderr")" -eq 2 ]
+    [ "${stderr_lines[-1]}" = "oof-ensemble: the average of 2 recipes' predictions in $T/two.preds" ]
+    "$CROSSVAL" -k 2 -a small -e 1 -q --threads 1 --seed 2 -w "$T/c2" "$T/d.ts" 2>/dev/null >"$T/seed2.preds"
+    average "$T/one.preds" "$T/seed2.preds" | cmp - "$T/two.preds"
+    run --separate-stderr -2 "$E" -w "$T/w" -o "$T/x.preds" "$T/d.ts" "-k 2 + + -k 3"
+    [ "${stderr_lines[0]}" = "oof-ensemble: an empty recipe in '-k 2 + + -k 3'" ]
+    [ ! -e "$T/x.preds" ]
+    run --separate-stderr -2 "$E" -o "$T/x.preds" "$T/d.ts" "-k 2"
+    [ "${stderr_lines[0]}" = "oof-ensemble: -w DIR and -o FILE are required" ]
+}
+
 # ---- the two together: flipped labels are found ------------------------------------------
 
 @test "flipped labels in 1,000 sample records are found: recall and precision well above chance" {
@@ -158,4 +183,38 @@ sample() { csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" | split --head 
     [ $((100 * found / suspects)) -ge 30 ]
     # the default filter is the more precise here, as on the full data set (docs/label-issues.md)
     [ $((1000 * found / suspects)) -gt $((1000 * found_p / suspects_p)) ]
+}
+
+@test "label-noise-bench: an ensemble of two recipes, one row per filter, the retraining table, a rerun that redoes nothing" {
+    sample 1000 >"$T/train.ts"
+    csv2tensor "$SAMPLES/fashion-mnist_test-500.csv.gz" >"$T/test.ts"
+    bench() { "$TOP/pipelines/label-noise-bench" --data "$T/train.ts" --test "$T/test.ts" --work "$T/w" --out "$T/r" \
+        --settings uniform-10:0.10 --retrain uniform-10 \
+        --crossval "-k 2 -a small -e 1 -b 32 --threads 1 + -k 2 -a small -e 1 --threads 1" "$@"; }
+    run --separate-stderr bench
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "| setting | filter | labels flipped | suspects | flipped among them | precision | recall | noise estimated | precision = recall of the top N, N = flipped |" ]
+    [ "$(grep -c '^| uniform-10 | ranked | \|^| uniform-10 | prune-by-noise-rate | \|^| uniform-10 | confident-learning | ' <<<"$output")" -eq 3 ]
+    # each row's counts agree with the sheets flag wrote
+    flipped=$(wc -l <"$T/w/uniform-10/flipped.txt")
+    for f in ranked prune-by-noise-rate confident-learning; do
+        n=$(($(wc -l <"$T/r/uniform-10/suspects-$f.csv") - 1))
+        [[ "$output" == *"| uniform-10 | $f | $flipped | $n | "* ]]
+    done
+    # the out-of-fold predictions are the two recipes' average; the first recipe retrains
+    average "$T/w/uniform-10/crossval_k_2_a_small_e_1_b_32_threads_1.preds" \
+        "$T/w/uniform-10/crossval_k_2_a_small_e_1_threads_1.preds" | cmp - "$T/w/uniform-10/oof.preds"
+    [[ "$output" == *"Retrained with the (first) crossval recipe (-a small -e 1 -b 32 --threads 1)"* ]]
+    # the cleaned set is the noisy one less the default (ranked) filter's suspects
+    cmp "$T/w/uniform-10/suspects.ids" "$T/w/uniform-10/suspects-ranked.ids"
+    n=$(($(wc -l <"$T/r/uniform-10/suspects-ranked.csv") - 1))
+    [[ "$output" == *"| uniform-10 | noisy labels | 1000 | "* ]]
+    [[ "$output" == *"| uniform-10 | cleaned (suspects removed) | $((1000 - n)) | "* ]]
+    [[ "$output" == *"| - | original labels | 1000 | "* ]]
+    # everything kept: a rerun trains nothing and writes the same summary
+    cp "$T/r/summary.md" "$T/first.md"
+    run --separate-stderr bench
+    [ "$status" -eq 0 ]
+    [[ "$stderr" != *"training"* ]]
+    cmp "$T/r/summary.md" "$T/first.md"
 }
