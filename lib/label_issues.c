@@ -301,11 +301,11 @@ int li_estimate_run(li_estimate *est, const float *p, const int32_t *labels, siz
         mark_suspects(est, p, by_class, start, scratch, suspect);
         for (size_t r = 0; r < n; r++) /* as cleanlab: not a record the model predicts as labelled */
             suspect[r] = suspect[r] && !predicted_as_given(p + r * K, labels[r], k);
-    }
-    else if (filter == LI_CONFIDENT_LEARNING)
+    } else if (filter == LI_CONFIDENT_LEARNING) {
         memcpy(suspect, off, n);
-    else
+    } else {
         mark_lowest(est->quality, n, est->off_diagonal, scratch, suspect);
+    }
 
     size_t m = 0;
     for (size_t r = 0; r < n; r++) {
