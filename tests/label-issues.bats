@@ -11,6 +11,8 @@ setup() {
     python3 "$FIX/flag-mkpreds.py" --classes 3 <"$FIX/label-issues.txt" >"$T/li.ts"
 }
 
+teardown() { stop_sshd; }
+
 # ---- flag --label-issues ---------------------------------------------------------
 
 @test "flag --label-issues: the suspects worst first, the same sheet as review, the estimate on stderr" {
@@ -131,6 +133,37 @@ sample() { csv2tensor "$SAMPLES/fashion-mnist_train-2000.csv.gz" | split --head 
     [ "$status" -eq 0 ]
     [ "$(grep -c 'training on' <<<"$stderr")" -eq 3 ]
     cmp "$T/parallel.preds" "$T/serial.preds"
+}
+
+@test "crossval -S: the folds trained on two hosts through a real sshd give the local run's predictions" {
+    command -v parallel >/dev/null || skip "GNU parallel is not installed (Debian package parallel)"
+    start_sshd "$T"
+    sample 300 >"$T/d.ts"
+    "$CROSSVAL" -k 3 -w "$T/local" -a small -e 1 -q --threads 1 "$T/d.ts" >"$T/local.preds" 2>/dev/null
+    ls -d ~/.fm-crossval.* 2>/dev/null >"$T/before" || true
+    run --separate-stderr "$CROSSVAL" -k 3 -S "$LOGIN1,$LOGIN2" -w "$T/w" -o "$T/remote.preds" \
+        -a small -e 1 -q --threads 1 "$T/d.ts"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c 'training on a host' <<<"$stderr")" -eq 3 ]
+    cmp "$T/remote.preds" "$T/local.preds"
+    [ "$(grep -c 'Accepted publickey' "$T/ssh/sshd.log")" -ge 2 ]
+    # the hosts' work directories are gone; a rerun has nothing left to train
+    ls -d ~/.fm-crossval.* 2>/dev/null >"$T/after" || true
+    diff "$T/before" "$T/after"
+    run --separate-stderr "$CROSSVAL" -k 3 -S "$LOGIN1" -w "$T/w" -o "$T/again.preds" -a small -e 1 -q --threads 1 "$T/d.ts"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" != *"training"* ]]
+    # train is not where --remote-bin says: the run fails, writes nothing, leaves nothing there
+    rm "$T/w/fold2.bin" "$T/w/fold2.preds"
+    run --separate-stderr "$CROSSVAL" -k 3 -S "$LOGIN1" --remote-bin /nonexistent -w "$T/w" -o "$T/x.preds" \
+        -a small -e 1 -q --threads 1 "$T/d.ts"
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[-1]}" = "crossval: a training on the hosts failed (its message is above)" ]
+    [ ! -e "$T/x.preds" ]
+    ls -d ~/.fm-crossval.* 2>/dev/null >"$T/after" || true
+    diff "$T/before" "$T/after"
+    run --separate-stderr -2 "$CROSSVAL" -k 3 -j 2 -S "$LOGIN1" -w "$T/w" "$T/d.ts"
+    [ "${stderr_lines[0]}" = "crossval: -j goes without -S (N/host in a login runs N folds at once there)" ]
 }
 
 # ---- pipelines/oof-ensemble ----------------------------------------------------------
